@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +51,20 @@ func TestLoad_NamesEveryBadVariable(t *testing.T) {
 	for _, name := range []string{"VIGIE_STORE", "VIGIE_BUS", "VIGIE_MAX_BODY_BYTES", "VIGIE_WEBHOOK_TOLERANCE", "VIGIE_SSM_PATH", "VIGIE_LOG_LEVEL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+// The README's configuration table must list every variable with its default.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars {
+		row := fmt.Sprintf("| `%s` | `%s` |", v.Name, v.Default)
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md lacks the row %q", row)
 		}
 	}
 }
