@@ -49,6 +49,16 @@ func (f File) read() (map[string]string, error) {
 	return m, nil
 }
 
+// Set stores value under name, keeping the other secrets.
+func (f File) Set(name, value string) error {
+	m, err := f.read()
+	if err != nil {
+		return err
+	}
+	m[name] = value
+	return f.write(m)
+}
+
 // Ensure creates each named secret that the file lacks with a fresh random
 // value, and reports which it created. Existing values are kept.
 func (f File) Ensure(names ...string) (created []string, err error) {
@@ -67,19 +77,24 @@ func (f File) Ensure(names ...string) (created []string, err error) {
 	if len(created) == 0 {
 		return nil, nil
 	}
+	return created, f.write(m)
+}
+
+// write replaces the file atomically, readable by its owner only.
+func (f File) write(m map[string]string) error {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
-		return nil, fmt.Errorf("secrets: %w", err)
+		return fmt.Errorf("secrets: %w", err)
 	}
 	tmp := f.Path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return nil, fmt.Errorf("secrets: %w", err)
+		return fmt.Errorf("secrets: %w", err)
 	}
 	if err := os.Rename(tmp, f.Path); err != nil {
-		return nil, fmt.Errorf("secrets: %w", err)
+		return fmt.Errorf("secrets: %w", err)
 	}
-	return created, nil
+	return nil
 }
