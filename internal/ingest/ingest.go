@@ -1,0 +1,167 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"vigie/internal/secrets"
+	"vigie/internal/vigie"
+	"vigie/internal/web"
+	"vigie/internal/webhook"
+)
+
+// Deps is what ingestion needs.
+type Deps struct {
+	Store        vigie.Store
+	Bus          vigie.Bus
+	Secrets      secrets.Source
+	Clock        vigie.Clock
+	Logger       *slog.Logger
+	MaxBodyBytes int64         // default 1 MiB
+	Tolerance    time.Duration // allowed webhook clock skew; default webhook.DefaultTolerance
+	Retention    time.Duration // 0 keeps mentions forever
+}
+
+// Service ingests signed generic deliveries.
+type Service struct {
+	d Deps
+}
+
+// NewService fills Deps' defaults.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = vigie.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	if d.Tolerance <= 0 {
+		d.Tolerance = webhook.DefaultTolerance
+	}
+	return &Service{d: d}
+}
+
+// Result tells what a delivery brought.
+type Result struct {
+	Received   int      `json:"received"`
+	Created    int      `json:"created"`
+	Duplicates int      `json:"duplicates"`
+	Mentions   []string `json:"mentions"`
+}
+
+// Ingest verifies, parses, stores and announces one delivery to workspace.
+//
+// Errors: NotFound (no such workspace), Unauthorized (signature or
+// timestamp), Invalid (body), Unavailable or Internal (store, bus, secrets:
+// the sender should retry).
+//
+// It costs one store write and one bus entry per new mention, and none for a
+// redelivery. The order is what makes that safe: known mentions are found
+// with reads (ExistingMentions), the new ones are announced, and only then
+// stored. If the store fails midway the delivery fails and the sender
+// retries; the retry finds which mentions were stored and announces and
+// stores only the others, so no mention is lost and none stored twice. A
+// mention is announced twice only when the store failed after announcing
+// it; consumers drop the repeat by its event id, derived from the mention.
+// (Storing first would lose the announcement of a mention whose publish
+// failed, or cost a second write to mark it announced.) A redelivery with
+// the same webhook-id carries the same signed body, hence the same mention
+// ids, and finds them all stored.
+func (s *Service) Ingest(ctx context.Context, workspace string, h http.Header, body []byte) (Result, error) {
+	if !vigie.ValidID(workspace) {
+		return Result{}, vigie.Errorf(vigie.KindNotFound, "no workspace %q", workspace)
+	}
+	ws, err := s.d.Store.GetWorkspace(ctx, workspace)
+	if err != nil {
+		return Result{}, fmt.Errorf("ingest: workspace: %w", err)
+	}
+	master, err := s.d.Secrets.Get(ctx, secrets.MasterSecret)
+	if err != nil {
+		return Result{}, &vigie.Error{Kind: vigie.KindUnavailable, Message: "secrets unavailable", Err: err}
+	}
+	now := s.d.Clock.Now()
+	secret := webhook.Secret(secrets.WebhookSecret(master, ws.ID, ws.SecretGeneration))
+	webhookID, err := webhook.Verify(secret, h, body, now, s.d.Tolerance)
+	if err != nil {
+		return Result{}, err
+	}
+	log := s.d.Logger.With("workspace", ws.ID, "webhook_id", webhookID)
+
+	mentions, err := Parse(ws.ID, body, now)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Received: len(mentions), Mentions: make([]string, len(mentions))}
+	ids := make([]string, len(mentions))
+	for i, m := range mentions {
+		ids[i] = m.ID
+		res.Mentions[i] = m.ID
+		if s.d.Retention > 0 {
+			exp := now.Add(s.d.Retention)
+			m.ExpiresAt = &exp
+		}
+	}
+	known, err := s.d.Store.ExistingMentions(ctx, ws.ID, ids)
+	if err != nil {
+		return Result{}, fmt.Errorf("ingest: existing mentions: %w", err)
+	}
+	var fresh []*vigie.Mention
+	var evs []vigie.Event
+	for _, m := range mentions {
+		if known[m.ID] {
+			continue
+		}
+		ev, err := vigie.NewMentionReceived(m)
+		if err != nil {
+			return Result{}, fmt.Errorf("ingest: event: %w", err)
+		}
+		fresh = append(fresh, m)
+		evs = append(evs, ev)
+	}
+	if len(fresh) > 0 {
+		if err := s.d.Bus.Publish(ctx, evs...); err != nil {
+			return Result{}, fmt.Errorf("ingest: announce: %w", err)
+		}
+		created, err := s.d.Store.CreateMentions(ctx, ws.ID, fresh)
+		if err != nil {
+			return Result{}, fmt.Errorf("ingest: store: %w", err)
+		}
+		for _, c := range created {
+			if c {
+				res.Created++
+			}
+		}
+	}
+	res.Duplicates = res.Received - res.Created
+	log.Info("delivery ingested", "received", res.Received, "created", res.Created, "duplicates", res.Duplicates)
+	return res, nil
+}
+
+// NewHandler serves POST /v1/hooks/{workspace}/generic.
+func NewHandler(d Deps) http.Handler {
+	s := NewService(d)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/hooks/{workspace}/generic", func(w http.ResponseWriter, r *http.Request) {
+		body, err := web.ReadBody(r, s.d.MaxBodyBytes)
+		if err != nil {
+			web.Error(w, r, s.d.Logger, err)
+			return
+		}
+		res, err := s.Ingest(r.Context(), r.PathValue("workspace"), r.Header, body)
+		if err != nil {
+			web.Error(w, r, s.d.Logger, err)
+			return
+		}
+		web.JSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		web.Error(w, r, nil, vigie.Errorf(vigie.KindNotFound, "no route %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
