@@ -20,6 +20,9 @@ import (
 // Template is what Vigie reads of a SAM template.
 type Template struct {
 	Functions []Function // sorted by logical id
+	// Resources is every resource as plain values (intrinsics in long
+	// form), for checks on what the template declares.
+	Resources map[string]any
 }
 
 // Function is an AWS::Serverless::Function.
@@ -108,7 +111,7 @@ func Parse(data []byte) (*Template, error) {
 		return nil, fmt.Errorf("template is not a mapping")
 	}
 	resources, _ := doc["Resources"].(map[string]any)
-	t := &Template{}
+	t := &Template{Resources: resources}
 	for id, r := range resources {
 		res, _ := r.(map[string]any)
 		if res["Type"] != "AWS::Serverless::Function" {

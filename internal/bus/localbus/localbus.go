@@ -38,6 +38,10 @@ type Options struct {
 	Region  string                          // default local
 	// DeliveryTimeout bounds one delivery; default 30 s.
 	DeliveryTimeout time.Duration
+	// ShutdownGrace is how long Close lets deliveries in flight finish
+	// before cancelling them; a cancelled one stays queued, its attempt not
+	// counted. Default 10 s.
+	ShutdownGrace time.Duration
 }
 
 var (
@@ -84,6 +88,9 @@ type Bus struct {
 	seq      uint64
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	// abort ends deliveries in flight when Close's grace is over.
+	abortCtx context.Context
+	abort    context.CancelFunc
 }
 
 var _ vigie.Bus = (*Bus)(nil)
@@ -118,6 +125,9 @@ func New(db *bbolt.DB, rules []samtemplate.Rule, targets map[string]Target, o Op
 	if o.Region == "" {
 		o.Region = "local"
 	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 10 * time.Second
+	}
 	if o.DeliveryTimeout <= 0 {
 		o.DeliveryTimeout = 30 * time.Second
 	}
@@ -132,7 +142,9 @@ func New(db *bbolt.DB, rules []samtemplate.Rule, targets map[string]Target, o Op
 	if err != nil {
 		return nil, fmt.Errorf("localbus: %w", err)
 	}
-	return &Bus{db: db, match: m, targets: targets, o: o, wake: make(chan struct{}, 1), inflight: map[string]bool{}}, nil
+	bus := &Bus{db: db, match: m, targets: targets, o: o, wake: make(chan struct{}, 1), inflight: map[string]bool{}}
+	bus.abortCtx, bus.abort = context.WithCancel(context.Background())
+	return bus, nil
 }
 
 // Publish keeps one delivery per matching rule in the bbolt file, in one
@@ -206,13 +218,24 @@ func (b *Bus) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops delivering and waits for deliveries in flight; what is not
-// delivered stays queued for the next Start.
+// Close stops delivering and waits for deliveries in flight, cancelling
+// those still running after ShutdownGrace; what is not delivered stays
+// queued for the next Start.
 func (b *Bus) Close() error {
 	if b.cancel != nil {
 		b.cancel()
 	}
-	b.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		b.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(b.o.ShutdownGrace):
+		b.abort()
+		<-done
+	}
 	return nil
 }
 
@@ -278,15 +301,18 @@ func (b *Bus) dispatch(ctx context.Context) time.Duration {
 	return wait
 }
 
-// deliver runs one attempt. It is not cancelled by Close: an attempt under
-// way finishes (within DeliveryTimeout) so that its outcome is recorded.
+// deliver runs one attempt. Close does not cancel it at once: an attempt
+// under way gets ShutdownGrace to finish so that its outcome is recorded.
 func (b *Bus) deliver(d delivery) {
 	var ev events.EventBridgeEvent
 	err := json.Unmarshal(d.Envelope, &ev)
 	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), b.o.DeliveryTimeout)
+		ctx, cancel := context.WithTimeout(b.abortCtx, b.o.DeliveryTimeout)
 		err = safeCall(ctx, b.targets[d.Function], ev)
 		cancel()
+	}
+	if err != nil && b.abortCtx.Err() != nil {
+		return // cut short by Close: stays queued as it was
 	}
 	log := b.o.Logger.With("event_id", d.EventID, "event_type", d.EventType, "rule", d.Rule, "attempt", d.Attempts+1)
 	now := b.o.Clock.Now()

@@ -278,3 +278,39 @@ func TestNew_MissingTarget(t *testing.T) {
 		t.Error("New accepted rules whose functions have no target")
 	}
 }
+
+// A delivery cut short by Close stays queued, its attempt not counted, and
+// is delivered at the next start.
+func TestBus_CloseCutsDeliveryShort(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus.db")
+	db := openDB(t, path)
+	started := make(chan struct{}, 1)
+	blocking := map[string]Target{}
+	for _, fn := range allFns {
+		blocking[fn] = func(ctx context.Context, _ events.EventBridgeEvent) error {
+			started <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+	}
+	b, _ := New(db, fixtureRules(t), blocking, Options{ShutdownGrace: 50 * time.Millisecond})
+	_ = b.Start(context.Background())
+	_ = b.Publish(context.Background(), event("e1", "post.scheduled", "globex", nil))
+	<-started
+	_ = b.Close()
+	_ = db.Close()
+
+	db = openDB(t, path)
+	defer db.Close()
+	r := newRecorder()
+	b, _ = New(db, fixtureRules(t), r.targets(allFns...), Options{})
+	_ = b.Start(context.Background())
+	waitFor(t, r, 1)
+	_ = b.Close()
+	if diff := cmp.Diff([]string{"e1"}, r.got["PublishFunction"]); diff != "" {
+		t.Errorf("delivered after restart (-want +got):\n%s", diff)
+	}
+	if dl, _ := b.DeadLetters(context.Background()); len(dl) != 0 {
+		t.Errorf("dead letters = %+v", dl)
+	}
+}
