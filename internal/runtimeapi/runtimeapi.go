@@ -51,8 +51,10 @@ type Server struct {
 	// FirstNext is closed when the function first asks for an invocation,
 	// that is when its init is done.
 	FirstNext chan struct{}
-	firstOnce sync.Once
-	initErr   chan *Error
+	// FirstNextAt is when that happened (valid once FirstNext is closed).
+	FirstNextAt time.Time
+	firstOnce   sync.Once
+	initErr     chan *Error
 }
 
 // Start listens on a free loopback port.
@@ -103,7 +105,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodGet && path == "invocation/next":
-		s.firstOnce.Do(func() { close(s.FirstNext) })
+		s.firstOnce.Do(func() {
+			s.FirstNextAt = time.Now()
+			close(s.FirstNext)
+		})
 		var inv *invocation
 		select {
 		case inv = <-s.queue:
