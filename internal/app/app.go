@@ -13,11 +13,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"vigie/internal/bus/eventbridgebus"
 	"vigie/internal/config"
@@ -51,6 +48,8 @@ type Options struct {
 	// EventBridge entries, for benchmarks.
 	OnStoreWrite func(op string, items int)
 	OnBusPut     func(entries int)
+	// Getenv reads the AWS environment; defaults to os.Getenv.
+	Getenv func(string) string
 }
 
 // Build returns the dependencies cfg asks for. Close releases them.
@@ -62,16 +61,20 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (*Deps, error) 
 	if d.Logger == nil {
 		d.Logger = NewLogger(os.Stderr, cfg.LogLevel)
 	}
-	var awsCfg *aws.Config
-	loadAWS := func() (aws.Config, error) {
-		if awsCfg == nil {
-			c, err := awsconfig.LoadDefaultConfig(ctx)
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var env *awsEnv
+	loadAWS := func() (awsEnv, error) {
+		if env == nil {
+			e, err := loadAWSEnv(getenv)
 			if err != nil {
-				return aws.Config{}, fmt.Errorf("app: aws config: %w", err)
+				return awsEnv{}, err
 			}
-			awsCfg = &c
+			env = &e
 		}
-		return *awsCfg, nil
+		return *env, nil
 	}
 
 	switch cfg.Secrets {
@@ -80,7 +83,11 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (*Deps, error) 
 		if err != nil {
 			return nil, err
 		}
-		d.Secrets = &secrets.SSM{Client: ssm.NewFromConfig(c), Path: cfg.SSMPath}
+		s := &secrets.SSM{Path: cfg.SSMPath, Region: c.cfg.Region, Credentials: c.cfg.Credentials}
+		if ep := c.endpoints("ssm"); ep != nil {
+			s.Endpoint = *ep
+		}
+		d.Secrets = s
 	default:
 		d.Secrets = secrets.File{Path: cfg.SecretsFile}
 	}
@@ -98,7 +105,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (*Deps, error) 
 		if err != nil {
 			return nil, err
 		}
-		d.Store, err = dynamostore.New(dynamodb.NewFromConfig(c), cfg.Table,
+		d.Store, err = dynamostore.New(dynamodb.NewFromConfig(c.cfg, func(o *dynamodb.Options) { o.BaseEndpoint = c.endpoints("dynamodb") }), cfg.Table,
 			dynamostore.Options{Clock: d.Clock, CursorKey: cursorKey, OnWrite: opts.OnStoreWrite})
 		if err != nil {
 			return nil, err
@@ -121,7 +128,7 @@ func Build(ctx context.Context, cfg config.Config, opts Options) (*Deps, error) 
 				_ = d.Store.Close()
 				return nil, err
 			}
-			d.Bus = eventbridgebus.New(eventbridge.NewFromConfig(c), cfg.EventBus, eventbridgebus.Options{OnPut: opts.OnBusPut})
+			d.Bus = eventbridgebus.New(eventbridge.NewFromConfig(c.cfg, func(o *eventbridge.Options) { o.BaseEndpoint = c.endpoints("eventbridge") }), cfg.EventBus, eventbridgebus.Options{OnPut: opts.OnBusPut})
 		}
 	}
 	return d, nil

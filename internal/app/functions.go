@@ -60,7 +60,7 @@ func Lambda(ctx context.Context, name string, getenv func(string) string) (any, 
 	if cfg.Bus == "local" {
 		return nil, fmt.Errorf("app: VIGIE_BUS=local runs only in the local runner; Lambda functions need VIGIE_BUS=eventbridge")
 	}
-	d, err := Build(ctx, cfg, Options{Logger: lambdacontext.NewLogger()})
+	d, err := Build(ctx, cfg, Options{Logger: lambdacontext.NewLogger(), Getenv: getenv})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -26,7 +25,20 @@ const (
 	maxMetrics     = 32
 )
 
-var platformPattern = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+// validName reports whether s is 1 to 32 of a-z, 0-9, '_' and '-': platform
+// and metric names.
+func validName(s string) bool {
+	if len(s) < 1 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Delivery is the body of a generic webhook delivery.
 type Delivery struct {
@@ -95,7 +107,7 @@ func (it Item) mention(at, workspace string, now time.Time) (*vigie.Mention, err
 	switch {
 	case it.Platform == "":
 		return nil, missing(at + ".platform")
-	case !platformPattern.MatchString(it.Platform):
+	case !validName(it.Platform):
 		return nil, vigie.Invalidf(at+".platform", "%s.platform must be 1 to 32 lower-case letters, digits, '_' or '-'", at)
 	case it.ExternalID == "":
 		return nil, missing(at + ".external_id")
@@ -137,7 +149,7 @@ func (it Item) mention(at, workspace string, now time.Time) (*vigie.Mention, err
 		return nil, vigie.Invalidf(at+".metrics", "%s.metrics has more than %d entries", at, maxMetrics)
 	}
 	for k, v := range it.Metrics {
-		if !platformPattern.MatchString(k) {
+		if !validName(k) {
 			return nil, vigie.Invalidf(at+".metrics", "%s.metrics names must be 1 to 32 lower-case letters, digits, '_' or '-'", at)
 		}
 		if v < 0 {

@@ -1,43 +1,50 @@
 package secrets
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"vigie/internal/vigie"
 )
 
-// SSMAPI is the part of the SSM client that SSM uses.
-type SSMAPI interface {
-	GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, opts ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
-}
-
-// SSM is a Source over the SecureString parameters under one path
-// (e.g. /vigie/prod/master-secret). It reads the whole path once, on first
-// use rather than at cold start, and caches it for the life of the process.
+// SSM is a Source over the SecureString parameters under one path of SSM
+// Parameter Store (e.g. /vigie/prod/master-secret). It reads the whole path
+// once, at the first Get, and caches it for the life of the process.
+//
+// It makes its one call, GetParametersByPath, itself (a SigV4-signed JSON
+// request) rather than through the SDK's ssm package, whose package init
+// alone costs a Lambda cold start more than a millisecond for one call.
 type SSM struct {
-	Client SSMAPI
-	Path   string // e.g. "/vigie/prod"
+	Path        string // e.g. "/vigie/prod"
+	Region      string
+	Credentials aws.CredentialsProvider
+	Endpoint    string       // default https://ssm.<region>.amazonaws.com
+	HTTP        *http.Client // default: 10 s timeout
 
 	mu     sync.Mutex
 	values map[string]string
 }
 
-// Get returns the parameter Path/name.
+// Get returns the parameter Path/name. Errors: NotFound, Unavailable.
 func (s *SSM) Get(ctx context.Context, name string) (Value, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.values == nil {
 		values, err := s.load(ctx)
 		if err != nil {
-			return "", err
+			return "", &vigie.Error{Kind: vigie.KindUnavailable, Message: "secrets unavailable", Err: err}
 		}
 		s.values = values
 	}
@@ -48,25 +55,80 @@ func (s *SSM) Get(ctx context.Context, name string) (Value, error) {
 	return Value(v), nil
 }
 
+type ssmParameter struct {
+	Name, Value string
+}
+
 func (s *SSM) load(ctx context.Context) (map[string]string, error) {
 	prefix := strings.TrimSuffix(s.Path, "/") + "/"
 	values := map[string]string{}
-	in := &ssm.GetParametersByPathInput{Path: aws.String(strings.TrimSuffix(prefix, "/")), WithDecryption: aws.Bool(true), Recursive: aws.Bool(false)}
+	var next string
 	for {
-		out, err := s.Client.GetParametersByPath(ctx, in)
-		if err != nil {
-			var nf *types.ParameterNotFound
-			if errors.As(err, &nf) {
-				return values, nil
-			}
-			return nil, &vigie.Error{Kind: vigie.KindUnavailable, Message: "secrets unavailable", Err: fmt.Errorf("ssm get parameters by path: %w", err)}
+		in := map[string]any{"Path": strings.TrimSuffix(prefix, "/"), "WithDecryption": true, "Recursive": false}
+		if next != "" {
+			in["NextToken"] = next
+		}
+		var out struct {
+			Parameters []ssmParameter
+			NextToken  string
+		}
+		if err := s.call(ctx, "GetParametersByPath", in, &out); err != nil {
+			return nil, err
 		}
 		for _, p := range out.Parameters {
-			values[strings.TrimPrefix(aws.ToString(p.Name), prefix)] = aws.ToString(p.Value)
+			values[strings.TrimPrefix(p.Name, prefix)] = p.Value
 		}
-		if out.NextToken == nil {
+		if out.NextToken == "" {
 			return values, nil
 		}
-		in.NextToken = out.NextToken
+		next = out.NextToken
 	}
+}
+
+// call makes one SSM JSON 1.1 request. Error messages carry SSM's error
+// type, never parameter values.
+func (s *SSM) call(ctx context.Context, action string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	endpoint := s.Endpoint
+	if endpoint == "" {
+		endpoint = "https://ssm." + s.Region + ".amazonaws.com"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(endpoint, "/")+"/", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AmazonSSM."+action)
+	creds, err := s.Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("ssm %s: credentials: %w", action, err)
+	}
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ssm", s.Region, time.Now()); err != nil {
+		return fmt.Errorf("ssm %s: sign: %w", action, err)
+	}
+	client := s.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("ssm %s: %w", action, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("ssm %s: %w", action, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Type string `json:"__type"`
+		}
+		_ = json.Unmarshal(data, &e)
+		return fmt.Errorf("ssm %s: %s %s", action, resp.Status, e.Type)
+	}
+	return json.Unmarshal(data, out)
 }
