@@ -145,9 +145,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The same bootstrap reading its secrets from a file: what its cold
+	// start costs without the SSM round trip.
+	secretsFile := filepath.Join(dir, "secrets.json")
+	if err := os.WriteFile(secretsFile, []byte(`{"master-secret":"`+master+`"}`), 0o600); err != nil {
+		return err
+	}
+	fileEnv := append(append([]string(nil), env...), "VIGIE_SECRETS=file", "VIGIE_SECRETS_FILE="+secretsFile)
 	progress("%d cold starts of each bootstrap…", coldRuns)
-	var helloInit, helloFirst, ingInit, ingFirst []time.Duration
+	var helloInit, helloFirst, ingInit, ingFirst, fileInit []time.Duration
 	for i := range coldRuns {
+		fi, _, err := coldStart(ingestBin, fileEnv, payloads[coldRuns+i], `"statusCode":200`)
+		if err != nil {
+			return fmt.Errorf("ingest (file secrets): %w", err)
+		}
+		fileInit = append(fileInit, fi)
 		hi, hf, err := coldStart(helloBin, nil, []byte(`{"name":"bench"}`), `"hello bench"`)
 		if err != nil {
 			return fmt.Errorf("hello: %w", err)
@@ -159,14 +171,17 @@ func run() error {
 		helloInit, helloFirst = append(helloInit, hi), append(helloFirst, hf)
 		ingInit, ingFirst = append(ingInit, ii), append(ingFirst, inf)
 	}
-	hI, hF, iI, iF := median(helloInit), median(helloFirst), median(ingInit), median(ingFirst)
-	ratioFirst, ratioInit := float64(iF)/float64(hF), float64(iI)/float64(hI)
+	hI, hF, iI, iF, fI := median(helloInit), median(helloFirst), median(ingInit), median(ingFirst), median(fileInit)
+	ratioFirst, ratioInit, ratioFile := float64(iF)/float64(hF), float64(iI)/float64(hI), float64(fI)/float64(hI)
+	ms := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
 	rows = append(rows,
-		row{"cold start to first answer: hello-world", hF.Round(10 * time.Microsecond).String(), "", ""},
-		row{"cold start to first answer: ingest (signed delivery)", iF.Round(10 * time.Microsecond).String(), "", ""},
-		row{"  ratio ingest / hello-world (judged)", fmt.Sprintf("%.2f×", ratioFirst), "≤ 1.3×", check(ratioFirst <= 1.3)},
-		row{"process start to ready (init only): hello / ingest", fmt.Sprintf("%s / %s", hI.Round(10*time.Microsecond), iI.Round(10*time.Microsecond)), "", ""},
-		row{"  ratio init only", fmt.Sprintf("%.2f×", ratioInit), "", ""},
+		row{"init (process start → ready): hello-world", ms(hI), "", ""},
+		row{"init: ingest, secrets from SSM (moto)", ms(iI), "", ""},
+		row{"  ratio ingest / hello-world", fmt.Sprintf("%.2f×", ratioInit), "≤ 1.3×", check(ratioInit <= 1.3)},
+		row{"init: ingest, secrets from a file (no network)", ms(fI), "", ""},
+		row{"  ratio ingest / hello-world", fmt.Sprintf("%.2f×", ratioFile), "≤ 1.3×", check(ratioFile <= 1.3)},
+		row{"start → first answer: hello / ingest (signed delivery)", ms(hF) + " / " + ms(iF), "", ""},
+		row{"  ratio ingest / hello-world", fmt.Sprintf("%.2f×", ratioFirst), "≤ 1.3×", check(ratioFirst <= 1.3)},
 	)
 
 	fmt.Printf("\nVigie foundation benchmarks (%d deliveries per store, %d cold starts each, medians)\n", deliveries, coldRuns)
@@ -358,7 +373,7 @@ func seedCloud(ctx context.Context, dynamoURL, motoURL string) ([]string, [][]by
 		"VIGIE_SECRETS=ssm", "VIGIE_SSM_PATH=" + path, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + dynamoURL, "AWS_ENDPOINT_URL_SSM=" + motoURL, "AWS_ENDPOINT_URL_EVENTBRIDGE=" + motoURL,
 		"AWS_LAMBDA_LOG_LEVEL=ERROR"}
-	payloads := make([][]byte, coldRuns)
+	payloads := make([][]byte, 2*coldRuns) // each cold start ingests a new mention
 	for i := range payloads {
 		payloads[i] = signedEvent(fmt.Sprintf("cold-%d-%d", time.Now().UnixNano(), i), fmt.Sprintf("msg_cold_%d", i))
 	}
