@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -37,6 +36,7 @@ import (
 	"vigie/internal/secrets"
 	"vigie/internal/store/boltstore"
 	"vigie/internal/store/dynamostore"
+	"vigie/internal/testsrv"
 	"vigie/internal/vigie"
 	"vigie/internal/webhook"
 )
@@ -103,7 +103,7 @@ func run() error {
 	}
 	defer boltStore.Close()
 	var writes atomic.Int64
-	ddb := dynamodb.NewFromConfig(awsConfig(dynamoURL))
+	ddb := dynamodb.NewFromConfig(testsrv.AWSConfig(dynamoURL))
 	if err := dynamostore.CreateTable(ctx, ddb, "vigie-bench"); err != nil {
 		return err
 	}
@@ -247,11 +247,6 @@ func startServer(bin string, args func(port int) []string) (string, func(), erro
 	}
 }
 
-func awsConfig(endpoint string) aws.Config {
-	return aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-}
-
 type stubEventBridge struct{}
 
 func (stubEventBridge) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
@@ -359,14 +354,14 @@ func signedEvent(externalID, webhookID string) []byte {
 // its environment and one fresh signed delivery per cold start.
 func seedCloud(ctx context.Context, dynamoURL, motoURL string) ([]string, [][]byte, error) {
 	const path, busName = "/vigie/bench", "vigie-bench"
-	sc := ssm.NewFromConfig(awsConfig(motoURL))
+	sc := ssm.NewFromConfig(testsrv.AWSConfig(motoURL))
 	for name, v := range map[string]string{secrets.MasterSecret: master, secrets.AdminKey: "bench-admin"} {
 		if _, err := sc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(path + "/" + name), Value: aws.String(v),
 			Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)}); err != nil {
 			return nil, nil, err
 		}
 	}
-	if _, err := eventbridge.NewFromConfig(awsConfig(motoURL)).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(busName)}); err != nil {
+	if _, err := eventbridge.NewFromConfig(testsrv.AWSConfig(motoURL)).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(busName)}); err != nil {
 		return nil, nil, err
 	}
 	env := []string{"VIGIE_STORE=dynamodb", "VIGIE_TABLE=vigie-bench", "VIGIE_BUS=eventbridge", "VIGIE_EVENT_BUS=" + busName,

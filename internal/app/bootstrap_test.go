@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -32,14 +31,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func awsConfig(endpoint string) aws.Config {
-	return aws.Config{
-		Region:       testsrv.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(testsrv.AccessKey, testsrv.SecretKey, ""),
-		BaseEndpoint: aws.String(endpoint),
-	}
-}
-
 // TestBootstraps builds every function as Lambda runs it (a bootstrap built
 // with -tags lambda.norpc), runs it under the project's Runtime API harness
 // against dynoxide (DynamoDB) and moto (SSM, EventBridge) on loopback, and
@@ -54,7 +45,7 @@ func TestBootstraps(t *testing.T) {
 	const table, path, busName = "vigie-boot", "/vigie/boot", "vigie-boot"
 	master, admin := "boot-master-secret", "boot-admin-key"
 
-	ddb := dynamodb.NewFromConfig(awsConfig(dynamo))
+	ddb := dynamodb.NewFromConfig(testsrv.AWSConfig(dynamo))
 	if err := dynamostore.CreateTable(ctx, ddb, table); err != nil {
 		t.Fatal(err)
 	}
@@ -65,14 +56,14 @@ func TestBootstraps(t *testing.T) {
 	if err := st.CreateWorkspace(ctx, &vigie.Workspace{ID: "acme", Name: "Acme", CreatedAt: time.Now(), SecretGeneration: 1}); err != nil {
 		t.Fatal(err)
 	}
-	sc := ssm.NewFromConfig(awsConfig(moto))
+	sc := ssm.NewFromConfig(testsrv.AWSConfig(moto))
 	for name, v := range map[string]string{secrets.MasterSecret: master, secrets.AdminKey: admin} {
 		if _, err := sc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(path + "/" + name), Value: aws.String(v),
 			Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := eventbridge.NewFromConfig(awsConfig(moto)).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(busName)}); err != nil {
+	if _, err := eventbridge.NewFromConfig(testsrv.AWSConfig(moto)).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(busName)}); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 func TestSSM(t *testing.T) {
 	moto := testsrv.Moto(t)
 	creds := credentials.NewStaticCredentialsProvider(testsrv.AccessKey, testsrv.SecretKey, "")
-	sdk := ssm.NewFromConfig(aws.Config{Region: testsrv.Region, Credentials: creds, BaseEndpoint: aws.String(moto)})
+	sdk := ssm.NewFromConfig(testsrv.AWSConfig(moto))
 	put := func(name, value string) {
 		t.Helper()
 		if _, err := sdk.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value),

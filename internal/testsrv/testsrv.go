@@ -17,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Region and credentials that tests give the AWS SDK when talking to the
@@ -161,4 +164,13 @@ func missing(t testing.TB, what, how string) {
 		t.Fatalf("%s is required (VIGIE_REQUIRE_SERVERS=1) but not found: %s", what, how)
 	}
 	t.Skipf("%s not found, skipping: %s", what, how)
+}
+
+// AWSConfig is the SDK configuration for a local server at endpoint.
+func AWSConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+		BaseEndpoint: aws.String(endpoint),
+	}
 }
