@@ -63,6 +63,8 @@ bench: $(DYNOXIDE)
 	VIGIE_REQUIRE_SERVERS=1 VIGIE_DYNOXIDE=$(DYNOXIDE) $(GO) run ./infra/bench
 
 ## send: sign and post a sample to the local runner, e.g. make send FILE=events/ingest/generic-single.json WORKSPACE=demo
+WORKSPACE ?= demo
+FILE ?= events/ingest/generic-batch.json
 send:
 	$(GO) run ./infra/send -workspace "$(WORKSPACE)" "$(FILE)"
 

@@ -196,6 +196,25 @@ func (r *Runner) routes() http.Handler {
 			mux.Handle(rt.Method+" "+pattern, r.httpRoute(inv, routeKey, pathParams(rt.Path)))
 		}
 	}
+	// The local bus's dead-letter list, which in the cloud is the SQS DLQ.
+	mux.HandleFunc("GET /local/dead-letters", func(w http.ResponseWriter, req *http.Request) {
+		dl, err := r.bus.DeadLetters(req.Context())
+		if err != nil {
+			web.Error(w, req, r.log, err)
+			return
+		}
+		if dl == nil {
+			dl = []localbus.DeadLetter{}
+		}
+		web.JSON(w, http.StatusOK, map[string]any{"dead_letters": dl})
+	})
+	mux.HandleFunc("POST /local/dead-letters/{id}/replay", func(w http.ResponseWriter, req *http.Request) {
+		if err := r.bus.Replay(req.Context(), req.PathValue("id")); err != nil {
+			web.Error(w, req, r.log, err)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		// API Gateway's own answer for a route it does not have.
 		web.JSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})

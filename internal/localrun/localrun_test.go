@@ -97,6 +97,12 @@ func TestRunner_EndToEnd(t *testing.T) {
 	if code, out := call(t, "GET", r.URL()+"/v1/nowhere", "", nil, nil); code != 404 {
 		t.Errorf("unknown route: %d %s", code, out)
 	}
+	if code, out := call(t, "GET", r.URL()+"/local/dead-letters", "", nil, nil); code != 200 || string(out) != "{\"dead_letters\":[]}\n" {
+		t.Errorf("dead letters: %d %s", code, out)
+	}
+	if code, _ := call(t, "POST", r.URL()+"/local/dead-letters/nope/replay", "", nil, nil); code != 404 {
+		t.Errorf("replay of an unknown dead letter: %d, want 404", code)
+	}
 	if code, _ := call(t, "POST", r.URL()+"/v1/hooks/demo/generic", "", []byte(`{}`), nil); code != 401 {
 		t.Errorf("unsigned ingest: %d, want 401", code)
 	}
