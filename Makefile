@@ -15,7 +15,10 @@ BUILD     := build
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 
-.PHONY: run test check lint unit tools build bench send deploy clean
+.PHONY: run test check lint unit tools build bench send deploy clean models eval
+
+DATA      ?= ../shared/data
+EVAL_DATA ?= $(DATA)
 
 ## run: the whole system on this machine (API on 127.0.0.1:8080, bolt store, local bus)
 run:
@@ -61,6 +64,14 @@ build-ApiFunction:
 ## bench: benchmarks, printed as a table with ratios against references measured in the same run
 bench: $(DYNOXIDE)
 	VIGIE_REQUIRE_SERVERS=1 VIGIE_DYNOXIDE=$(DYNOXIDE) $(GO) run ./infra/bench
+
+## models: train every embedded analysis model from $(DATA) into internal/analysis/weights.bin
+models:
+	$(GO) run ./infra/models -data $(DATA)
+
+## eval: analysis metrics on the validation data of $(EVAL_DATA); EVAL_JSON=1 adds JSON lines
+eval:
+	EVAL_JSON=$(EVAL_JSON) $(GO) run ./infra/eval -data $(EVAL_DATA)
 
 ## send: sign and post a sample to the local runner, e.g. make send FILE=events/ingest/generic-single.json WORKSPACE=demo
 WORKSPACE ?= demo

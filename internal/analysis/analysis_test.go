@@ -1,0 +1,139 @@
+package analysis
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+func analyzer(t testing.TB) *Analyzer {
+	t.Helper()
+	a, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestAnalyze_Examples(t *testing.T) {
+	a := analyzer(t)
+	tests := []struct {
+		text            string
+		lang, sentiment string
+		toxic, spam     bool
+	}{
+		{"I love this phone, the camera is amazing!", "en", "positive", false, false},
+		{"Worst customer service ever, still waiting for my refund. Never again.", "en", "negative", false, false},
+		{"Franchement j'adore ce produit, livraison rapide et service au top !", "fr", "positive", false, false},
+		{"Nul, cassé au bout de deux jours, horrible. Très déçu, je déteste.", "fr", "negative", false, false},
+		{"Check out my channel and subscribe!!! Free gift cards at www.example.com", "en", "", false, true},
+		{"shut up you stupid bitch", "en", "", true, false},
+	}
+	for _, tt := range tests {
+		r := a.Analyze(tt.text, Hints{})
+		if r.Lang != tt.lang || (tt.sentiment != "" && r.Sentiment != tt.sentiment) || r.Toxic != tt.toxic || r.Spam != tt.spam {
+			t.Errorf("Analyze(%q) = %+v; want lang %s sentiment %s toxic %v spam %v", tt.text, r, tt.lang, tt.sentiment, tt.toxic, tt.spam)
+		}
+	}
+}
+
+func TestTokens(t *testing.T) {
+	tests := map[string]string{
+		"@marie Soooo GOOD!!! #Love http://x.co": "<user> <elong> soo <caps> good <!> <!> <!> <hashtag> love <url>",
+		"c'est pas terrible, vraiment":           "est pas neg_terrible vraiment",
+		"L'élection n'était pas prévue":          "election ne neg_etait pas neg_prevue",
+		"not bad :) 😀":                           "not neg_bad <smile> 😀",
+		"I don't like it":                        "i dont neg_like neg_it",
+	}
+	for in, want := range tests {
+		if got := strings.Join(tokens(in, nil), " "); got != want {
+			t.Errorf("tokens(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Bad input never panics and gets a defined answer.
+func TestAnalyze_BadInput(t *testing.T) {
+	a := analyzer(t)
+	neutral := Result{Lang: "other", Sentiment: "neutral"}
+	for name, text := range map[string]string{
+		"empty": "", "whitespace": " \t\n ", "emoji only": "😀😀🔥", "url only": "https://example.com/x",
+		"invalid utf8": "\xff\xfe\xfd", "handles only": "@a @b",
+	} {
+		if got := a.Analyze(text, Hints{}); got != neutral {
+			t.Errorf("%s: Analyze = %+v, want %+v", name, got, neutral)
+		}
+	}
+	big := strings.Repeat("great product, love it. ", 50_000) // > 1 MB
+	r := a.Analyze(big, Hints{})
+	if r.Lang != "en" || r.Sentiment != "positive" {
+		t.Errorf("1 MB text: %+v", r)
+	}
+	mixed := a.Analyze("Super produit, I love it, vraiment génial", Hints{})
+	if mixed.Sentiment != "positive" || mixed.LangConfidence < 0 || mixed.LangConfidence > 1 {
+		t.Errorf("mixed languages: %+v", mixed)
+	}
+	if r := a.Analyze("bonjour", Hints{Lang: "EN"}); r.Lang != "en" || r.LangConfidence != 1 {
+		t.Errorf("declared language ignored: %+v", r)
+	}
+}
+
+func TestAnalyze_DeterministicAndConcurrent(t *testing.T) {
+	a := analyzer(t)
+	texts := []string{"I love it", "je déteste ça", "buy followers now", "meh"}
+	want := make([]Result, len(texts))
+	for i, s := range texts {
+		want[i] = a.Analyze(s, Hints{})
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				for i, s := range texts {
+					if got := a.Analyze(s, Hints{}); got != want[i] {
+						t.Errorf("Analyze(%q) = %+v, then %+v", s, want[i], got)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestWeights_Corrupt(t *testing.T) {
+	for name, data := range map[string][]byte{"empty": nil, "magic only": []byte(magic), "cut": weights[:len(weights)/2]} {
+		if _, err := load(data); err == nil {
+			t.Errorf("%s: load accepted it", name)
+		}
+	}
+}
+
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range []string{"", "I love it", "pas terrible", "\xff", "😀", "@u http://x #t", strings.Repeat("a", 5000)} {
+		f.Add(s)
+	}
+	a := analyzer(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		r := a.Analyze(s, Hints{})
+		if r.SentimentScore < -1 || r.SentimentScore > 1 || r.Toxicity < 0 || r.Toxicity > 1 || r.SpamScore < 0 || r.SpamScore > 1 {
+			t.Fatalf("out of range: %+v", r)
+		}
+		switch r.Lang {
+		case "fr", "en", "other":
+		default:
+			t.Fatalf("lang %q", r.Lang)
+		}
+	})
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	a := analyzer(b)
+	text := "Franchement le nouveau modèle est top, mais la livraison a pris 3 semaines :( #déçu @support"
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Analyze(text, Hints{})
+	}
+}

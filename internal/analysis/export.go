@@ -1,0 +1,52 @@
+package analysis
+
+// Model is a trained classifier, for the trainer and the evaluation.
+type Model struct{ m *model }
+
+// Train fits a model (see train) on exs.
+func Train(name string, classes []string, exs []Example, o TrainOptions) Model {
+	return Model{train(name, classes, exs, o)}
+}
+
+// Predict returns the class probabilities of text.
+func (m Model) Predict(text string) []float64 {
+	toks := tokens(text, nil)
+	p := make([]float64, len(m.m.classes))
+	m.m.probs(featurize(toks, nil), p)
+	return p
+}
+
+// Marshal writes models in the embedded weights format.
+func Marshal(ms ...Model) []byte {
+	raw := make([]*model, len(ms))
+	for i, m := range ms {
+		raw[i] = m.m
+	}
+	return marshalModels(raw)
+}
+
+// Probs returns the class probabilities of one embedded model (lang,
+// sentiment_en, sentiment_fr, toxic_en, toxic_fr, spam) for text, and the
+// model's classes, for evaluation.
+func (a *Analyzer) Probs(name, text string) ([]float64, []string) {
+	var m *model
+	switch name {
+	case "lang":
+		m = a.lang
+	case "sentiment_en":
+		m = a.sentEN
+	case "sentiment_fr":
+		m = a.sentFR
+	case "toxic_en":
+		m = a.toxEN
+	case "toxic_fr":
+		m = a.toxFR
+	case "spam":
+		m = a.spam
+	default:
+		return nil, nil
+	}
+	p := make([]float64, len(m.classes))
+	m.probs(featurize(tokens(text, nil), nil), p)
+	return p, m.classes
+}
