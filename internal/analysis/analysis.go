@@ -16,10 +16,9 @@ import (
 //go:embed weights.bin
 var weights []byte
 
-// Thresholds above which a probability gives a label.
+// Toxic and spam labels are given above each model's threshold: 0.5, or,
+// for French toxicity, calibrated at training (see docs/model-card.md).
 const (
-	ToxicThreshold = 0.5
-	SpamThreshold  = 0.5
 	// LangThreshold is the confidence under which a text's language is
 	// "other": the language model only knows French and English.
 	LangThreshold = 0.75
@@ -119,9 +118,9 @@ func (a *Analyzer) Analyze(text string, h Hints) Result {
 	}
 	r.Sentiment, r.SentimentScore = sent.classes[best], p[2]-p[0]
 	tox.probs(s.feats, p[:2])
-	r.Toxicity, r.Toxic = p[1], p[1] >= ToxicThreshold
+	r.Toxicity, r.Toxic = p[1], p[1] >= float64(tox.threshold)
 	a.spam.probs(s.feats, p[:2])
-	r.SpamScore, r.Spam = p[1], p[1] >= SpamThreshold
+	r.SpamScore, r.Spam = p[1], p[1] >= float64(a.spam.threshold)
 	return r
 }
 

@@ -1,11 +1,33 @@
 package analysis
 
+import (
+	"math"
+	"sort"
+)
+
 // Model is a trained classifier, for the trainer and the evaluation.
 type Model struct{ m *model }
 
 // Train fits a model (see train) on exs.
 func Train(name string, classes []string, exs []Example, o TrainOptions) Model {
 	return Model{train(name, classes, exs, o)}
+}
+
+// Calibrate sets a binary model's yes-threshold so that at most maxRate of
+// ordinary, known-negative texts are flagged, never below 0.5. It returns
+// the threshold.
+func (m Model) Calibrate(negatives []string, maxRate float64) float64 {
+	ps := make([]float64, 0, len(negatives))
+	for _, s := range negatives {
+		ps = append(ps, m.Predict(s)[1])
+	}
+	sort.Float64s(ps)
+	t := 0.5
+	if len(ps) > 0 {
+		t = math.Max(t, ps[int(float64(len(ps)-1)*(1-maxRate))])
+	}
+	m.m.threshold = float32(t)
+	return t
 }
 
 // Predict returns the class probabilities of text.

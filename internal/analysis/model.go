@@ -16,8 +16,11 @@ type model struct {
 	name    string
 	classes []string
 	scale   float32
-	bias    []float32
-	q       []int8 // dim × len(classes), feature-major
+	// threshold is the probability of the second class above which a
+	// binary model says yes (0.5 unless calibrated at training).
+	threshold float32
+	bias      []float32
+	q         []int8 // dim × len(classes), feature-major
 }
 
 // scores writes the class probabilities of feats into p.
@@ -46,9 +49,9 @@ func (m *model) probs(feats []uint32, p []float64) {
 	}
 }
 
-// The weights file: "VIGW1", a model count, then per model its name,
-// classes, scale, biases and int8 weights, little-endian.
-const magic = "VIGW1"
+// The weights file: "VIGW2", a model count, then per model its name,
+// classes, scale, threshold, biases and int8 weights, little-endian.
+const magic = "VIGW2"
 
 func marshalModels(ms []*model) []byte {
 	out := []byte(magic)
@@ -64,6 +67,7 @@ func marshalModels(ms []*model) []byte {
 			str(c)
 		}
 		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(m.scale))
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(m.threshold))
 		for _, b := range m.bias {
 			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(b))
 		}
@@ -115,11 +119,12 @@ func unmarshalModels(data []byte) (map[string]*model, error) {
 			}
 			m.classes = append(m.classes, c)
 		}
-		if len(data) < 4+4*k+dim*k {
+		if len(data) < 8+4*k+dim*k {
 			return nil, fmt.Errorf("%w: model %s is cut short", errWeights, m.name)
 		}
 		m.scale = math.Float32frombits(binary.LittleEndian.Uint32(data))
-		data = data[4:]
+		m.threshold = math.Float32frombits(binary.LittleEndian.Uint32(data[4:]))
+		data = data[8:]
 		for range k {
 			m.bias = append(m.bias, math.Float32frombits(binary.LittleEndian.Uint32(data)))
 			data = data[4:]

@@ -112,7 +112,7 @@ func quantize(name string, classes []string, w, bias []float64) *model {
 	if scale == 0 {
 		scale = 1
 	}
-	m := &model{name: name, classes: classes, scale: float32(scale), q: make([]int8, len(w))}
+	m := &model{name: name, classes: classes, scale: float32(scale), threshold: 0.5, q: make([]int8, len(w))}
 	for i, x := range w {
 		m.q[i] = int8(math.Round(x / scale))
 	}

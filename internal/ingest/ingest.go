@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"vigie/internal/analysis"
 	"vigie/internal/secrets"
 	"vigie/internal/vigie"
 	"vigie/internal/web"
@@ -23,6 +24,8 @@ type Deps struct {
 	MaxBodyBytes int64         // default 1 MiB
 	Tolerance    time.Duration // allowed webhook clock skew; default webhook.DefaultTolerance
 	Retention    time.Duration // 0 keeps mentions forever
+	// Analyzer scores each mention inline; nil uses the embedded models.
+	Analyzer *analysis.Analyzer
 }
 
 // Service ingests signed generic deliveries.
@@ -43,6 +46,16 @@ func NewService(d Deps) *Service {
 	}
 	if d.Tolerance <= 0 {
 		d.Tolerance = webhook.DefaultTolerance
+	}
+	if d.Analyzer == nil {
+		// The embedded weights are part of the binary: failing to read them
+		// is a build defect (the analysis tests catch it); mentions are then
+		// stored unscored rather than refused.
+		a, err := analysis.Default()
+		if err != nil {
+			d.Logger.Error("analysis unavailable", "error", err)
+		}
+		d.Analyzer = a
 	}
 	return &Service{d: d}
 }
@@ -102,6 +115,11 @@ func (s *Service) Ingest(ctx context.Context, workspace string, h http.Header, b
 	for i, m := range mentions {
 		ids[i] = m.ID
 		res.Mentions[i] = m.ID
+		if s.d.Analyzer != nil {
+			r := s.d.Analyzer.Analyze(m.Text, analysis.Hints{Platform: m.Platform})
+			m.Analysis = &vigie.Analysis{Lang: r.Lang, LangConfidence: r.LangConfidence, Sentiment: r.Sentiment,
+				SentimentScore: r.SentimentScore, Toxicity: r.Toxicity, Toxic: r.Toxic, SpamScore: r.SpamScore, Spam: r.Spam}
+		}
 		if s.d.Retention > 0 {
 			exp := now.Add(s.d.Retention)
 			m.ExpiresAt = &exp

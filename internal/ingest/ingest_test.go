@@ -193,6 +193,27 @@ func TestIngest_BatchThenRedeliveries(t *testing.T) {
 	}
 }
 
+// Each mention is stored with its analysis, and the event carries its
+// categorical fields for rules to filter on.
+func TestIngest_Analysis(t *testing.T) {
+	e := setup(t)
+	body := []byte(`{"mentions":[{"platform":"review","external_id":"r1","author":{"handle":"a"},"text":"Worst customer service ever, still waiting for my refund. Never again.","created_at":"2026-11-20T10:00:00Z"}]}`)
+	result(t, e.post(t, "acme", "msg_1", body, nil))
+	got := e.mentions(t, "acme")
+	if len(got) != 1 || got[0].Analysis == nil || got[0].Analysis.Lang != "en" || got[0].Analysis.Sentiment != "negative" {
+		t.Fatalf("stored analysis = %+v", got[0].Analysis)
+	}
+	var detail map[string]any
+	if err := json.Unmarshal(e.bus.events[0].Detail, &detail); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"lang": "en", "sentiment": "negative", "toxic": "false", "spam": "false", "platform": "review"} {
+		if detail[k] != want {
+			t.Errorf("detail[%s] = %v, want %v", k, detail[k], want)
+		}
+	}
+}
+
 func TestIngest_DuplicateInsideBatch(t *testing.T) {
 	e := setup(t)
 	item := `{"platform":"x","external_id":"1","author":{"handle":"a"},"text":"hi","created_at":"2026-11-20T10:00:00Z"}`

@@ -2,6 +2,7 @@ package vigie
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -24,16 +25,25 @@ type Event struct {
 }
 
 // MentionReceived is the detail of a mention.received event. The top-level
-// fields besides Mention are categorical so that rules can filter on them.
+// fields besides Mention are categorical, strings even for yes/no, so that
+// rules filter on them with exact values (no numeric ranges).
 type MentionReceived struct {
 	Workspace string   `json:"workspace"`
 	Platform  string   `json:"platform"`
+	Lang      string   `json:"lang,omitempty"`      // fr, en, other
+	Sentiment string   `json:"sentiment,omitempty"` // negative, neutral, positive
+	Toxic     string   `json:"toxic,omitempty"`     // "true" or "false"
+	Spam      string   `json:"spam,omitempty"`      // "true" or "false"
 	Mention   *Mention `json:"mention"`
 }
 
 // NewMentionReceived builds the mention.received event for m.
 func NewMentionReceived(m *Mention) (Event, error) {
-	detail, err := json.Marshal(MentionReceived{Workspace: m.Workspace, Platform: m.Platform, Mention: m})
+	d := MentionReceived{Workspace: m.Workspace, Platform: m.Platform, Mention: m}
+	if a := m.Analysis; a != nil {
+		d.Lang, d.Sentiment, d.Toxic, d.Spam = a.Lang, a.Sentiment, strconv.FormatBool(a.Toxic), strconv.FormatBool(a.Spam)
+	}
+	detail, err := json.Marshal(d)
 	if err != nil {
 		return Event{}, err
 	}

@@ -89,9 +89,23 @@ type Mention struct {
 	CreatedAt  time.Time        `json:"created_at"`
 	ReceivedAt time.Time        `json:"received_at"`
 	Metrics    map[string]int64 `json:"metrics,omitempty"`
+	// Analysis is the embedded model's reading of Text, set at ingestion.
+	Analysis *Analysis `json:"analysis,omitempty"`
 	// ExpiresAt, when set, is when the store forgets the mention (DynamoDB
 	// TTL). Stores never return an expired item, even before it is deleted.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Analysis is what the embedded model reads in a mention's text.
+type Analysis struct {
+	Lang           string  `json:"lang"`            // fr, en or other
+	LangConfidence float64 `json:"lang_confidence"` // in [0, 1]
+	Sentiment      string  `json:"sentiment"`       // negative, neutral or positive
+	SentimentScore float64 `json:"sentiment_score"` // in [-1, 1]
+	Toxicity       float64 `json:"toxicity"`        // probability
+	Toxic          bool    `json:"toxic"`
+	SpamScore      float64 `json:"spam_score"` // probability
+	Spam           bool    `json:"spam"`
 }
 
 // MentionID is the id of the mention with the given platform and external id.

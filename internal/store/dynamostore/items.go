@@ -61,6 +61,7 @@ type mentionItem struct {
 	CreatedAt  string           `dynamodbav:"created_at"`
 	ReceivedAt string           `dynamodbav:"received_at"`
 	Metrics    map[string]int64 `dynamodbav:"metrics,omitempty"`
+	Analysis   *analysisItem    `dynamodbav:"analysis,omitempty"`
 	// ExpiresAt is the exact expiry that reads and the create condition
 	// compare with now; ttl is its rounded copy for DynamoDB's sweeper.
 	ExpiresAt string `dynamodbav:"expires_at,omitempty"`
@@ -165,6 +166,18 @@ func ttlSeconds(t time.Time) int64 {
 	return s
 }
 
+// analysisItem is vigie.Analysis with attribute names.
+type analysisItem struct {
+	Lang           string  `dynamodbav:"lang"`
+	LangConfidence float64 `dynamodbav:"lang_confidence"`
+	Sentiment      string  `dynamodbav:"sentiment"`
+	SentimentScore float64 `dynamodbav:"sentiment_score"`
+	Toxicity       float64 `dynamodbav:"toxicity"`
+	Toxic          bool    `dynamodbav:"toxic"`
+	SpamScore      float64 `dynamodbav:"spam_score"`
+	Spam           bool    `dynamodbav:"spam"`
+}
+
 func marshalMention(m *vigie.Mention) (map[string]types.AttributeValue, error) {
 	it := mentionItem{
 		PK: pk(m.Workspace), SK: prefixMention + m.ID,
@@ -178,6 +191,10 @@ func marshalMention(m *vigie.Mention) (map[string]types.AttributeValue, error) {
 	}
 	if m.ExpiresAt != nil {
 		it.TTL = ttlSeconds(*m.ExpiresAt)
+	}
+	if m.Analysis != nil {
+		a := analysisItem(*m.Analysis)
+		it.Analysis = &a
 	}
 	return attributevalue.MarshalMap(it)
 }
@@ -194,6 +211,10 @@ func unmarshalMention(av map[string]types.AttributeValue) (*vigie.Mention, error
 	}
 	if len(m.Metrics) == 0 {
 		m.Metrics = nil
+	}
+	if it.Analysis != nil {
+		a := vigie.Analysis(*it.Analysis)
+		m.Analysis = &a
 	}
 	var err1, err2, err3 error
 	m.CreatedAt, err1 = store.ParseTime(it.CreatedAt)

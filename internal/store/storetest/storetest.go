@@ -143,6 +143,8 @@ func newMention(ws, id string, createdAt time.Time) *vigie.Mention {
 		CreatedAt:  createdAt,
 		ReceivedAt: createdAt.Add(time.Second),
 		Metrics:    map[string]int64{"likes": 3, "shares": 1},
+		Analysis: &vigie.Analysis{Lang: "fr", LangConfidence: 0.97, Sentiment: "positive", SentimentScore: 0.8,
+			Toxicity: 0.02, SpamScore: 0.01, Spam: false, Toxic: false},
 	}
 }
 
