@@ -10,6 +10,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/internal/accept-encoding v1.13.24 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/endpoint-discovery v1.13.10 // indirect
 	golang.org/x/sys v0.45.0 // indirect
+	gonum.org/v1/gonum v0.8.2 // indirect
 )
 
 require (
@@ -23,6 +24,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssm v1.81.4
 	github.com/aws/smithy-go v1.28.8
 	github.com/google/go-cmp v0.7.0
+	github.com/jonreiter/govader v0.0.0-20250429093935-f6505c8d03cc
 	go.etcd.io/bbolt v1.5.0
 	go.yaml.in/yaml/v3 v3.0.4
 	quamina.net/go/quamina v1.5.1

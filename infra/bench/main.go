@@ -82,6 +82,13 @@ func run() error {
 		rows = append(rows, row{"bootstrap size: " + name, fmt.Sprintf("%.1f MB", mb), "< 15 MB", check(mb < 15)})
 	}
 
+	progress("analysis: throughput on the validation tweets, weights load, binary size…")
+	arows, err := analysisRows(dir)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, arows...)
+
 	progress("starting dynoxide and moto on 127.0.0.1…")
 	dynamoURL, stopDyn, err := startServer(os.Getenv("VIGIE_DYNOXIDE"), func(p int) []string {
 		return []string{"serve", "--host", "127.0.0.1", "--port", fmt.Sprint(p)}

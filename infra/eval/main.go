@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/jonreiter/govader"
+
 	"vigie/internal/analysis"
 	"vigie/internal/analysis/dataset"
 )
@@ -53,6 +55,27 @@ func main() {
 	}
 	run("sentiment-en", "sentiment_en", d.SentimentEN, "macro_recall", "macro_f1", "accuracy")
 	run("sentiment-fr", "sentiment_fr", d.SentimentFR, "macro_f1", "accuracy")
+	// VADER on the same data, so that the gap is visible. (VADER is
+	// English-only; its French score shows what an English lexicon gives.)
+	vader := govader.NewSentimentIntensityAnalyzer()
+	for _, v := range []struct {
+		task  string
+		load  func() (dataset.Split, error)
+		order []string
+	}{
+		{"sentiment-en-vader", d.SentimentEN, []string{"macro_recall", "macro_f1", "accuracy"}},
+		{"sentiment-fr-vader", d.SentimentFR, []string{"macro_f1", "accuracy"}},
+	} {
+		s, err := v.load()
+		if err != nil {
+			continue
+		}
+		var gold, pred []int
+		for _, it := range s.Val {
+			gold, pred = append(gold, it.Label), append(pred, VaderLabel(vader.PolarityScores(it.Text).Compound))
+		}
+		add(v.task, s.Name, scores(gold, pred, 3), v.order...)
+	}
 	run("spam", "spam", d.YouTubeSpam, "accuracy", "f1_positive")
 	run("spam", "spam", d.SMSSpam, "accuracy", "f1_positive")
 	run("toxicity-en", "toxic_en", d.OffensiveEN, "macro_f1")
@@ -77,9 +100,9 @@ func main() {
 		out = append(out, metric{"language", "tweeteval-sentiment+xlmt-sentiment-fr", "accuracy", float64(ok) / float64(n)})
 	}
 
-	fmt.Printf("%-14s %-40s %-14s %s\n", "task", "dataset (validation)", "metric", "value")
+	fmt.Printf("%-20s %-40s %-14s %s\n", "task", "dataset (validation)", "metric", "value")
 	for _, m := range out {
-		fmt.Printf("%-14s %-40s %-14s %.4f\n", m.Task, m.Dataset, m.Metric, m.Value)
+		fmt.Printf("%-20s %-40s %-14s %.4f\n", m.Task, m.Dataset, m.Metric, m.Value)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -87,6 +110,18 @@ func main() {
 			_ = enc.Encode(m)
 		}
 	}
+}
+
+// VaderLabel maps VADER's compound score to a class with VADER's own
+// cut-offs: ≥ 0.05 positive (2), ≤ −0.05 negative (0), else neutral (1).
+func VaderLabel(compound float64) int {
+	switch {
+	case compound >= 0.05:
+		return 2
+	case compound <= -0.05:
+		return 0
+	}
+	return 1
 }
 
 func argmax(p []float64) int {

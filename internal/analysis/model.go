@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // model is a linear classifier over hashed features: class scores are a
@@ -129,11 +130,10 @@ func unmarshalModels(data []byte) (map[string]*model, error) {
 			m.bias = append(m.bias, math.Float32frombits(binary.LittleEndian.Uint32(data)))
 			data = data[4:]
 		}
+		// The weights are used in place, not copied: loading costs nothing
+		// at a cold start. They are never written.
 		raw := data[:dim*k]
-		m.q = make([]int8, len(raw))
-		for i, b := range raw {
-			m.q[i] = int8(b)
-		}
+		m.q = unsafe.Slice((*int8)(unsafe.Pointer(&raw[0])), len(raw))
 		data = data[dim*k:]
 		out[m.name] = m
 	}

@@ -47,17 +47,22 @@ func NewService(d Deps) *Service {
 	if d.Tolerance <= 0 {
 		d.Tolerance = webhook.DefaultTolerance
 	}
-	if d.Analyzer == nil {
-		// The embedded weights are part of the binary: failing to read them
-		// is a build defect (the analysis tests catch it); mentions are then
-		// stored unscored rather than refused.
-		a, err := analysis.Default()
-		if err != nil {
-			d.Logger.Error("analysis unavailable", "error", err)
-		}
-		d.Analyzer = a
-	}
 	return &Service{d: d}
+}
+
+// analyzer returns the configured analyzer or the embedded one. The
+// embedded weights are part of the binary: failing to read them is a build
+// defect (the analysis tests catch it); mentions are then stored unscored
+// rather than refused.
+func (s *Service) analyzer() *analysis.Analyzer {
+	if s.d.Analyzer != nil {
+		return s.d.Analyzer
+	}
+	a, err := analysis.Default()
+	if err != nil {
+		s.d.Logger.Error("analysis unavailable", "error", err)
+	}
+	return a
 }
 
 // Result tells what a delivery brought.
@@ -115,8 +120,8 @@ func (s *Service) Ingest(ctx context.Context, workspace string, h http.Header, b
 	for i, m := range mentions {
 		ids[i] = m.ID
 		res.Mentions[i] = m.ID
-		if s.d.Analyzer != nil {
-			r := s.d.Analyzer.Analyze(m.Text, analysis.Hints{Platform: m.Platform})
+		if a := s.analyzer(); a != nil {
+			r := a.Analyze(m.Text, analysis.Hints{Platform: m.Platform})
 			m.Analysis = &vigie.Analysis{Lang: r.Lang, LangConfidence: r.LangConfidence, Sentiment: r.Sentiment,
 				SentimentScore: r.SentimentScore, Toxicity: r.Toxicity, Toxic: r.Toxic, SpamScore: r.SpamScore, Spam: r.Spam}
 		}
