@@ -84,7 +84,7 @@ func Build(d dataset.Dir, logf func(string, ...any)) ([]byte, error) {
 	}
 	sentFR := analysis.Train("sentiment_fr", sent, frEx, analysis.TrainOptions{Balanced: true, Seed: 3})
 	logf("training toxic_en…")
-	toxEN := analysis.Train("toxic_en", bin, append(examples(t.OffEN.Train), examples(t.Davidson.Train)...), analysis.TrainOptions{Balanced: true, Seed: 4})
+	toxEN := analysis.Train("toxic_en", bin, append(examples(t.OffEN.Train), examples(t.Davidson.Train)...), analysis.TrainOptions{Balanced: true, Seed: 4, Epochs: 12, Rate: 0.1})
 	logf("training toxic_fr…")
 	// MLMA was sampled by hostile keywords, so nearly all of it is toxic and
 	// any French text unlike climate tweets would look toxic; the French
