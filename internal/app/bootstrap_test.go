@@ -25,11 +25,7 @@ import (
 	"vigie/internal/webhook"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testsrv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testsrv.Main(m) }
 
 // TestBootstraps builds every function as Lambda runs it (a bootstrap built
 // with -tags lambda.norpc), runs it under the project's Runtime API harness

@@ -45,11 +45,7 @@ import (
 // local envelopes carry the same so that a pattern on "account" routes alike.
 const motoAccount = "123456789012"
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testsrv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testsrv.Main(m) }
 
 func TestRouting_LocalMatchesEventBridge(t *testing.T) {
 	root := testsrv.ModuleRoot(t)

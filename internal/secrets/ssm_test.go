@@ -3,7 +3,6 @@ package secrets
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,11 +15,7 @@ import (
 	"vigie/internal/vigie"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testsrv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testsrv.Main(m) }
 
 // TestSSM reads SecureString parameters from moto's SSM, over more than one
 // page, and keeps what is under other paths out.

@@ -55,7 +55,7 @@ var (
 
 // Moto starts moto_server on loopback and returns its endpoint URL. Moto is
 // slow to start, so one server is shared by all tests of a package run; tests
-// must use unique resource names. Call StopMoto from TestMain after m.Run.
+// must use unique resource names. Packages that use it run their tests through Main.
 func Moto(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
@@ -173,4 +173,12 @@ func AWSConfig(endpoint string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
 		BaseEndpoint: aws.String(endpoint),
 	}
+}
+
+// Main runs a package's tests and then stops the shared moto server:
+// `func TestMain(m *testing.M) { testsrv.Main(m) }`.
+func Main(m *testing.M) {
+	code := m.Run()
+	StopMoto()
+	os.Exit(code)
 }

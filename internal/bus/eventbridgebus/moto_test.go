@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"testing"
 	"time"
@@ -23,11 +22,7 @@ import (
 	"vigie/internal/vigie"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testsrv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testsrv.Main(m) }
 
 // TestBus_Moto publishes through a real EventBridge API (moto's) to a rule
 // that targets an SQS queue, and reads the events back from the queue.
