@@ -107,7 +107,7 @@ func tokens(s string, out []string) []string {
 		case strings.HasPrefix(field, "@") && len(field) > 1:
 			out = append(out, tokUser)
 			continue
-		case strings.HasPrefix(low, "http://") || strings.HasPrefix(low, "https://") || strings.HasPrefix(low, "www."):
+		case strings.HasPrefix(low, "http://") || strings.HasPrefix(low, "https://") || strings.HasPrefix(low, "www.") || isDomain(low):
 			out = append(out, tokURL)
 			continue
 		case strings.HasPrefix(field, "#") && len(field) > 1:
@@ -182,6 +182,21 @@ func tokens(s string, out []string) []string {
 		flush()
 	}
 	return out
+}
+
+// isDomain reports whether a word is a bare domain such as example.org
+// (spam often writes links without a scheme).
+func isDomain(s string) bool {
+	s = strings.TrimRight(s, ".,!?;:)\ufeff")
+	dot := strings.LastIndexByte(s, '.')
+	if dot < 2 || dot == len(s)-1 {
+		return false
+	}
+	switch tld := s[dot+1:]; tld {
+	case "com", "org", "net", "fr", "io", "co", "ly", "tv", "info", "biz", "me", "uk", "de", "eu":
+		return !strings.ContainsAny(s[:dot], " @")
+	}
+	return false
 }
 
 func isAllCaps(s string) bool {
