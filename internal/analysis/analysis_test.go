@@ -47,6 +47,7 @@ func TestTokens(t *testing.T) {
 		"L'élection n'était pas prévue":          "election ne neg_etait pas neg_prevue",
 		"not bad :) 😀":                           "not neg_bad <smile> 😀",
 		"I don't like it":                        "i dont neg_like neg_it",
+		"visit Incmedia.org now":                 "visit <url> now",
 	}
 	for in, want := range tests {
 		if got := strings.Join(tokens(in, nil), " "); got != want {
