@@ -97,6 +97,7 @@ func isEmoji(r rune) bool {
 func tokens(s string, out []string) []string {
 	s = cut(s)
 	negLeft := 0
+	var word []rune // reused across fields
 	for _, field := range strings.Fields(s) {
 		low := strings.ToLower(field)
 		if mood, ok := emoticons[low]; ok {
@@ -118,7 +119,7 @@ func tokens(s string, out []string) []string {
 			out = append(out, tokCaps)
 		}
 		// Split the field into words, emoji and punctuation.
-		var word []rune
+		word = word[:0]
 		flush := func() {
 			if len(word) == 0 {
 				return
@@ -221,16 +222,15 @@ func isNumber(s string) bool {
 	return true
 }
 
-// squeeze cuts runs of one letter longer than two to two.
+// squeeze cuts runs of one letter longer than two to two, in place.
 func squeeze(w []rune) (string, bool) {
-	elong := false
-	out := w[:0:0]
-	for i, r := range w {
-		if i >= 2 && r == w[i-1] && r == w[i-2] {
-			elong = true
+	n := 0
+	for _, r := range w {
+		if n >= 2 && r == w[n-1] && r == w[n-2] {
 			continue
 		}
-		out = append(out, r)
+		w[n] = r
+		n++
 	}
-	return string(out), elong
+	return string(w[:n]), n < len(w)
 }
