@@ -285,9 +285,19 @@ func (b *Bus) dispatch(ctx context.Context) time.Duration {
 		if ctx.Err() != nil {
 			break
 		}
+		// The snapshot above may predate a delivery that finished since:
+		// claim d only if no attempt is under way and it is still queued.
+		// (An attempt deletes its record before it leaves inflight, so one
+		// of the two checks sees it.)
 		b.mu.Lock()
-		b.inflight[d.ID] = true
+		claim := !b.inflight[d.ID] && b.queued(d.ID)
+		if claim {
+			b.inflight[d.ID] = true
+		}
 		b.mu.Unlock()
+		if !claim {
+			continue
+		}
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
@@ -299,6 +309,16 @@ func (b *Bus) dispatch(ctx context.Context) time.Duration {
 		}()
 	}
 	return wait
+}
+
+// queued reports whether delivery id is still in the queue.
+func (b *Bus) queued(id string) bool {
+	found := false
+	_ = b.db.View(func(tx *bbolt.Tx) error {
+		found = tx.Bucket(bucketQueue).Get([]byte(id)) != nil
+		return nil
+	})
+	return found
 }
 
 // deliver runs one attempt. Close does not cancel it at once: an attempt
