@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,7 +39,10 @@ func TestBootstraps(t *testing.T) {
 	ctx := context.Background()
 	dynamo := testsrv.Dynoxide(t)
 	moto := testsrv.Moto(t)
-	const table, path, busName = "vigie-boot", "/vigie/boot", "vigie-boot"
+	// moto is shared by the package's runs: names must be fresh each time.
+	const table = "vigie-boot"
+	run := fmt.Sprint(time.Now().UnixNano())
+	path, busName := "/vigie/boot"+run, "vigie-boot-"+run
 	master, admin := "boot-master-secret", "boot-admin-key"
 
 	ddb := dynamodb.NewFromConfig(testsrv.AWSConfig(dynamo))
