@@ -1,210 +1,55 @@
-// Command bench measures Vigie's foundation in one run and prints a table
-// (`make bench`): ingest latency per delivery on bbolt and on dynoxide, store
-// writes and bus entries per mention, each bootstrap's size, and the cold
-// start of the ingest bootstrap against a hello-world aws-lambda-go bootstrap
-// built in the same run. It reports; it never fails on a missed target.
+// Command bench measures Vigie in one run and prints one table (`make
+// bench`): each bootstrap's size, the embedded analysis, ingest latency per
+// delivery on bbolt and on dynoxide, DynamoDB writes and EventBridge entries
+// per mention, and the cold start of the ingest bootstrap against a
+// hello-world aws-lambda-go bootstrap built in the same run.
+//
+// It reports; it never fails on a missed target. It exits non-zero only when
+// it cannot measure (a build fails, a server does not start, a delivery is
+// refused). The servers it needs (dynoxide, moto) run on 127.0.0.1 and are
+// stopped when it ends, also on error or interrupt. Run it from the module
+// root; progress goes to stderr, the table to stdout.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
+	"os/signal"
 	"path/filepath"
-	"sort"
+	"runtime"
 	"strings"
-	"sync/atomic"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"vigie/internal/app"
-	"vigie/internal/bus/eventbridgebus"
-	"vigie/internal/config"
-	"vigie/internal/runtimeapi"
-	"vigie/internal/secrets"
-	"vigie/internal/store/boltstore"
 	"vigie/internal/store/dynamostore"
-	"vigie/internal/testsrv"
-	"vigie/internal/vigie"
-	"vigie/internal/webhook"
 )
 
 const (
-	deliveries = 300 // per store, for latency
-	coldRuns   = 15  // per bootstrap
-	master     = "bench-master-secret"
-	ws         = "bench"
+	deliveries      = 300 // measured single-mention deliveries per store (and as many redeliveries)
+	batchDeliveries = 100 // measured batch deliveries on dynoxide
+	warmup          = 10  // unmeasured deliveries first (connections, lazy loads)
+	coldRuns        = 20  // measured cold starts per bootstrap variant
+	latencyTable    = "vigie-bench"
 )
 
 func progress(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
+// row is a line of the table; a row with only a name heads a section.
 type row struct{ name, value, target, ok string }
-
-func run() error {
-	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "vigie-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	var rows []row
-
-	// Bootstrap sizes, built exactly as `make build` does.
-	fns, _ := filepath.Glob("functions/*")
-	for _, fn := range fns {
-		name := filepath.Base(fn)
-		progress("building %s for linux/arm64…", name)
-		bin := filepath.Join(dir, "arm64", name, "bootstrap")
-		if err := build("./"+fn, bin, "linux", "arm64"); err != nil {
-			return err
-		}
-		st, _ := os.Stat(bin)
-		mb := float64(st.Size()) / 1e6
-		rows = append(rows, row{"bootstrap size: " + name, fmt.Sprintf("%.1f MB", mb), "< 15 MB", check(mb < 15)})
-	}
-
-	progress("analysis: throughput on the validation tweets, weights load, binary size…")
-	arows, err := analysisRows(dir)
-	if err != nil {
-		return err
-	}
-	rows = append(rows, arows...)
-
-	progress("starting dynoxide and moto on 127.0.0.1…")
-	dynamoURL, stopDyn, err := startServer(os.Getenv("VIGIE_DYNOXIDE"), func(p int) []string {
-		return []string{"serve", "--host", "127.0.0.1", "--port", fmt.Sprint(p)}
-	})
-	if err != nil {
-		return fmt.Errorf("dynoxide (set VIGIE_DYNOXIDE, or use make bench): %w", err)
-	}
-	defer stopDyn()
-	motoURL, stopMoto, err := startServer("moto_server", func(p int) []string { return []string{"-H", "127.0.0.1", "-p", fmt.Sprint(p)} })
-	if err != nil {
-		return fmt.Errorf("moto_server: %w", err)
-	}
-	defer stopMoto()
-
-	// In-process ingest, the handler value Lambda runs, on each store.
-	boltStore, err := boltstore.Open(filepath.Join(dir, "bench.db"), boltstore.Options{CursorKey: []byte("k")})
-	if err != nil {
-		return err
-	}
-	defer boltStore.Close()
-	var writes atomic.Int64
-	ddb := dynamodb.NewFromConfig(testsrv.AWSConfig(dynamoURL))
-	if err := dynamostore.CreateTable(ctx, ddb, "vigie-bench"); err != nil {
-		return err
-	}
-	dynStore, err := dynamostore.New(ddb, "vigie-bench", dynamostore.Options{CursorKey: []byte("k"),
-		OnWrite: func(_ string, items int) { writes.Add(int64(items)) }})
-	if err != nil {
-		return err
-	}
-	for _, s := range []struct {
-		name  string
-		store vigie.Store
-	}{{"bbolt", boltStore}, {"dynoxide", dynStore}} {
-		progress("%d signed deliveries through the ingest handler on %s…", deliveries, s.name)
-		r, err := ingestRun(ctx, s.store, &writes)
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		rows = append(rows, row{"ingest latency p50 / p99 (" + s.name + ")", fmt.Sprintf("%s / %s", r.p50, r.p99), "", ""})
-		if s.name == "dynoxide" {
-			rows = append(rows,
-				row{"DynamoDB writes per new mention", fmt.Sprintf("%.2f", r.writesNew), "≤ 1", check(r.writesNew <= 1)},
-				row{"DynamoDB writes per redelivered mention", fmt.Sprintf("%.2f", r.writesRe), "0", check(r.writesRe == 0)})
-		}
-		rows = append(rows,
-			row{"EventBridge entries per new mention (" + s.name + ")", fmt.Sprintf("%.2f", r.entriesNew), "≤ 1", check(r.entriesNew <= 1)},
-			row{"EventBridge entries per redelivery (" + s.name + ")", fmt.Sprintf("%.2f", r.entriesRe), "0", check(r.entriesRe == 0)})
-	}
-
-	// Cold starts: host builds of the ingest bootstrap and of hello-world.
-	progress("building host bootstraps for cold starts…")
-	ingestBin, helloBin := filepath.Join(dir, "host", "ingest"), filepath.Join(dir, "host", "hello")
-	if err := build("./functions/ingest", ingestBin, "", ""); err != nil {
-		return err
-	}
-	if err := build("./internal/runtimeapi/testdata/hello", helloBin, "", ""); err != nil {
-		return err
-	}
-	env, payloads, err := seedCloud(ctx, dynamoURL, motoURL)
-	if err != nil {
-		return err
-	}
-	// The same bootstrap reading its secrets from a file: what its cold
-	// start costs without the SSM round trip.
-	secretsFile := filepath.Join(dir, "secrets.json")
-	if err := os.WriteFile(secretsFile, []byte(`{"master-secret":"`+master+`"}`), 0o600); err != nil {
-		return err
-	}
-	fileEnv := append(append([]string(nil), env...), "VIGIE_SECRETS=file", "VIGIE_SECRETS_FILE="+secretsFile)
-	progress("%d cold starts of each bootstrap…", coldRuns)
-	var helloInit, helloFirst, ingInit, ingFirst, fileInit []time.Duration
-	for i := range coldRuns {
-		fi, _, err := coldStart(ingestBin, fileEnv, payloads[coldRuns+i], `"statusCode":200`)
-		if err != nil {
-			return fmt.Errorf("ingest (file secrets): %w", err)
-		}
-		fileInit = append(fileInit, fi)
-		hi, hf, err := coldStart(helloBin, nil, []byte(`{"name":"bench"}`), `"hello bench"`)
-		if err != nil {
-			return fmt.Errorf("hello: %w", err)
-		}
-		ii, inf, err := coldStart(ingestBin, env, payloads[i], `"statusCode":200`)
-		if err != nil {
-			return fmt.Errorf("ingest: %w", err)
-		}
-		helloInit, helloFirst = append(helloInit, hi), append(helloFirst, hf)
-		ingInit, ingFirst = append(ingInit, ii), append(ingFirst, inf)
-	}
-	hI, hF, iI, iF, fI := median(helloInit), median(helloFirst), median(ingInit), median(ingFirst), median(fileInit)
-	ratioFirst, ratioInit, ratioFile := float64(iF)/float64(hF), float64(iI)/float64(hI), float64(fI)/float64(hI)
-	ms := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
-	rows = append(rows,
-		row{"init (process start → ready): hello-world", ms(hI), "", ""},
-		row{"init: ingest, secrets from SSM (moto)", ms(iI), "", ""},
-		row{"  ratio ingest / hello-world", fmt.Sprintf("%.2f×", ratioInit), "≤ 1.3×", check(ratioInit <= 1.3)},
-		row{"init: ingest, secrets from a file (no network)", ms(fI), "", ""},
-		row{"  ratio ingest / hello-world", fmt.Sprintf("%.2f×", ratioFile), "≤ 1.3×", check(ratioFile <= 1.3)},
-		row{"start → first answer: hello / ingest (signed delivery)", ms(hF) + " / " + ms(iF), "", ""},
-		row{"  ratio ingest / hello-world", fmt.Sprintf("%.2f×", ratioFirst), "≤ 1.3×", check(ratioFirst <= 1.3)},
-	)
-
-	fmt.Printf("\nVigie foundation benchmarks (%d deliveries per store, %d cold starts each, medians)\n", deliveries, coldRuns)
-	fmt.Println("EventBridge in the latency runs: an in-process stub counting entries; in the cold starts: moto.")
-	fmt.Println("Cold-start ingest answers a real signed delivery: SSM (moto), GetItem+BatchGet+PutItem (dynoxide), PutEvents (moto).")
-	w := 0
-	for _, r := range rows {
-		w = max(w, len([]rune(r.name)))
-	}
-	fmt.Printf("%-*s  %-22s %-8s %s\n", w, "measure", "value", "target", "")
-	fmt.Println(strings.Repeat("-", w+40))
-	for _, r := range rows {
-		fmt.Printf("%-*s  %-22s %-8s %s\n", w, r.name, r.value, r.target, r.ok)
-	}
-	return nil
-}
 
 func check(ok bool) string {
 	if ok {
@@ -213,203 +58,260 @@ func check(ok bool) string {
 	return "✗"
 }
 
-func build(pkg, out, goos, goarch string) error {
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if goos != "" {
-		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
+func run(ctx context.Context) error {
+	began := time.Now()
+	dir, err := os.MkdirTemp("", "vigie-bench-")
+	if err != nil {
+		return err
 	}
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+	defer os.RemoveAll(dir)
+	single, err := loadSample("events/ingest/generic-single.json")
+	if err != nil {
+		return err
 	}
+	batch, err := loadSample("events/ingest/generic-batch.json")
+	if err != nil {
+		return err
+	}
+	dynoxide, err := dynoxideBin()
+	if err != nil {
+		return err
+	}
+	var rows []row
+
+	sizes, err := sizeRows(ctx, dir)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, sizes...)
+
+	progress("analysis: throughput on the validation tweets, weights load, binary size…")
+	arows, err := analysisRows(ctx, dir)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, arows...)
+
+	progress("starting dynoxide on 127.0.0.1…")
+	dyn, err := startServer(ctx, dir, "dynoxide", dynoxide, func(p int) []string {
+		return []string{"serve", "--host", "127.0.0.1", "--port", fmt.Sprint(p)}
+	})
+	if err != nil {
+		return err
+	}
+	defer dyn.Stop()
+	progress("starting moto_server on 127.0.0.1…")
+	moto, err := startServer(ctx, dir, "moto", "moto_server", func(p int) []string {
+		return []string{"-H", "127.0.0.1", "-p", fmt.Sprint(p)}
+	})
+	if err != nil {
+		return err
+	}
+	defer moto.Stop()
+
+	irows, err := ingestRows(ctx, dir, dyn.URL, single, batch)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, irows...)
+
+	crows, err := coldRows(ctx, dir, dyn.URL, moto.URL, single)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, crows...)
+
+	fmt.Printf("\nVigie benchmarks — one run, %s, %s/%s, %d CPUs, %s, %s\n\n",
+		began.Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Since(began).Round(time.Second))
+	printTable(rows)
+	fmt.Println(`
+Notes
+- EventBridge in the in-process runs is eventbridgebus over a counting in-process stub
+  (PutEvents accepted at once): latency is ingest's own, entries are counted by Options.OnPut.
+  DynamoDB writes are counted by dynamostore's Options.OnWrite (one per write request item).
+- Cold starts run host builds under internal/runtimeapi (Lambda Runtime API harness), with one
+  unmeasured warm-up each; variants are interleaved. The ingest bootstrap reads its secrets from
+  SSM (moto) at init, then answers a signed new-mention delivery: GetItem + BatchGetItem + PutItem
+  on dynoxide and PutEvents on moto, expecting statusCode 200.
+- The ≤ 1.3× cold-start target is judged on "start → first answer" with that full delivery: it is
+  what the first webhook after a cold start waits for. The init-only ratios are context. The
+  loopback servers (moto is Python) are in that path, as the warm "next one" shows; AWS's own
+  latencies differ, and in Lambda both bootstraps also pay the sandbox's start, not measured here.`)
 	return nil
 }
 
-func startServer(bin string, args func(port int) []string) (string, func(), error) {
-	if bin == "" {
-		return "", nil, fmt.Errorf("no binary")
+// ingestRows measures the ingest handler in process on each store.
+func ingestRows(ctx context.Context, dir, dynamoURL string, single, batch *sample) ([]row, error) {
+	if err := dynamostore.CreateTable(ctx, dynamodb.NewFromConfig(awsConfig(dynamoURL)), latencyTable); err != nil {
+		return nil, fmt.Errorf("create table: %w", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, args(port)...)
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			return url, stop, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", nil, fmt.Errorf("%s did not answer on %s", bin, url)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-type stubEventBridge struct{}
-
-func (stubEventBridge) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	out := &eventbridge.PutEventsOutput{}
-	for range in.Entries {
-		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String("id")})
-	}
-	return out, nil
-}
-
-type staticSecrets map[string]secrets.Value
-
-func (s staticSecrets) Get(_ context.Context, n string) (secrets.Value, error) { return s[n], nil }
-
-type ingestResult struct {
-	p50, p99                                   time.Duration
-	writesNew, writesRe, entriesNew, entriesRe float64
-}
-
-// ingestRun sends signed single-mention deliveries through the ingest
-// handler (Lambda's own JSON decoding included), then redelivers them all.
-func ingestRun(ctx context.Context, st vigie.Store, writes *atomic.Int64) (ingestResult, error) {
-	var entries atomic.Int64
-	bus := eventbridgebus.New(stubEventBridge{}, "bench", eventbridgebus.Options{OnPut: func(n int) { entries.Add(int64(n)) }})
-	if err := st.CreateWorkspace(ctx, &vigie.Workspace{ID: ws, Name: ws, CreatedAt: time.Now(), SecretGeneration: 1}); err != nil && !vigie.IsKind(err, vigie.KindConflict) {
-		return ingestResult{}, err
-	}
-	cfg, _ := config.Load(func(string) string { return "" })
-	d := &app.Deps{Config: cfg, Store: st, Bus: bus, Secrets: staticSecrets{secrets.MasterSecret: master},
-		Clock: vigie.SystemClock{}, Logger: slog.New(slog.DiscardHandler)}
-	h, err := app.Handler("ingest", d)
-	if err != nil {
-		return ingestResult{}, err
-	}
-	inv := lambda.NewHandler(h)
-	payloads := make([][]byte, deliveries)
-	for i := range payloads {
-		payloads[i] = signedEvent(fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i), fmt.Sprintf("msg_%d", i))
-	}
-	send := func(p []byte) (time.Duration, error) {
-		start := time.Now()
-		out, err := inv.Invoke(ctx, p)
-		el := time.Since(start)
+	rows := []row{{name: `Ingest in process: app.Handler("ingest") via lambda.NewHandler(h).Invoke`}}
+	for _, s := range []struct{ label, store string }{{"bbolt", "bolt"}, {"dynoxide", "dynamodb"}} {
+		rig, err := newIngestRig(ctx, dir, s.store, dynamoURL, latencyTable)
 		if err != nil {
-			return 0, err
+			return nil, fmt.Errorf("%s: %w", s.label, err)
 		}
-		if !strings.Contains(string(out), `"statusCode":200`) {
-			return 0, fmt.Errorf("ingest answered %s", out)
-		}
-		return el, nil
-	}
-	w0, e0 := writes.Load(), entries.Load()
-	lat := make([]time.Duration, 0, deliveries)
-	for _, p := range payloads {
-		el, err := send(p)
+		progress("%d signed deliveries of 1 mention, then their redeliveries, through the ingest handler on %s…", deliveries, s.label)
+		st, err := rig.run(ctx, single, s.label, warmup, deliveries)
 		if err != nil {
-			return ingestResult{}, err
+			_ = rig.Close()
+			return nil, fmt.Errorf("%s: %w", s.label, err)
 		}
-		lat = append(lat, el)
-	}
-	w1, e1 := writes.Load(), entries.Load()
-	for _, p := range payloads {
-		if _, err := send(p); err != nil {
-			return ingestResult{}, err
+		rows = append(rows,
+			row{fmt.Sprintf("  latency p50 / p99, new mention (%s)", s.label), dur(median(st.newLat)) + " / " + dur(quantile(st.newLat, 0.99)), "", ""},
+			row{fmt.Sprintf("  latency p50 / p99, redelivery (%s)", s.label), dur(median(st.reLat)) + " / " + dur(quantile(st.reLat, 0.99)), "", ""})
+		if rig.countsStoreWrite {
+			rows = append(rows,
+				row{"  DynamoDB writes per new mention", perMention(st.writesNew, st.mentions), "≤ 1", check(st.writesNew <= int64(st.mentions))},
+				row{"  DynamoDB writes per redelivered mention", perMention(st.writesRe, st.mentions), "0", check(st.writesRe == 0)})
+		}
+		rows = append(rows,
+			row{fmt.Sprintf("  EventBridge entries per new mention (%s)", s.label), perMention(st.entriesNew, st.mentions), "≤ 1", check(st.entriesNew <= int64(st.mentions))},
+			row{fmt.Sprintf("  EventBridge entries per redelivered mention (%s)", s.label), perMention(st.entriesRe, st.mentions), "0", check(st.entriesRe == 0)})
+
+		if rig.countsStoreWrite {
+			progress("%d signed deliveries of %d mentions, then their redeliveries, on %s…", batchDeliveries, batch.n, s.label)
+			st, err := rig.run(ctx, batch, s.label+"-batch", warmup, batchDeliveries)
+			if err != nil {
+				_ = rig.Close()
+				return nil, fmt.Errorf("%s batch: %w", s.label, err)
+			}
+			rows = append(rows,
+				row{fmt.Sprintf("  batch of %d: latency p50 / p99 per delivery (%s)", batch.n, s.label), dur(median(st.newLat)) + " / " + dur(quantile(st.newLat, 0.99)), "", ""},
+				row{fmt.Sprintf("  batch of %d: writes / entries per new mention", batch.n), perMention(st.writesNew, st.mentions) + " / " + perMention(st.entriesNew, st.mentions),
+					"≤ 1 / ≤ 1", check(st.writesNew <= int64(st.mentions) && st.entriesNew <= int64(st.mentions))},
+				row{fmt.Sprintf("  batch of %d: writes / entries per redelivered mention", batch.n), perMention(st.writesRe, st.mentions) + " / " + perMention(st.entriesRe, st.mentions),
+					"0 / 0", check(st.writesRe == 0 && st.entriesRe == 0)})
+		}
+		if err := rig.Close(); err != nil {
+			return nil, err
 		}
 	}
-	w2, e2 := writes.Load(), entries.Load()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	n := float64(deliveries)
-	return ingestResult{
-		p50: lat[len(lat)/2].Round(time.Microsecond), p99: lat[len(lat)*99/100].Round(time.Microsecond),
-		writesNew: float64(w1-w0) / n, writesRe: float64(w2-w1) / n, entriesNew: float64(e1-e0) / n, entriesRe: float64(e2-e1) / n,
+	return rows, nil
+}
+
+// coldRows measures process start → ready and → first answer for the
+// ingest bootstrap and the hello-world one, built for the host.
+func coldRows(ctx context.Context, dir, dynamoURL, motoURL string, single *sample) ([]row, error) {
+	progress("building host (%s/%s) bootstraps of ingest and hello-world…", runtime.GOOS, runtime.GOARCH)
+	ingestBin, helloBin := filepath.Join(dir, "host", "ingest"), filepath.Join(dir, "host", "hello")
+	if err := build(ctx, "./functions/ingest", ingestBin, "", ""); err != nil {
+		return nil, err
+	}
+	if err := build(ctx, helloPkg, helloBin, "", ""); err != nil {
+		return nil, err
+	}
+	progress("seeding moto (SSM parameters, bus) and dynoxide (table, workspace)…")
+	ssmEnv, err := seedCloud(ctx, dynamoURL, motoURL)
+	if err != nil {
+		return nil, err
+	}
+	// The same bootstrap reading its secrets from a file: its init without
+	// the SSM round trip.
+	secretsFile := filepath.Join(dir, "cold-secrets.json")
+	if err := os.WriteFile(secretsFile, []byte(`{"master-secret":"`+master+`","admin-key":"bench-admin"}`), 0o600); err != nil {
+		return nil, err
+	}
+	var fileEnv []string
+	for _, kv := range ssmEnv {
+		if !strings.HasPrefix(kv, "VIGIE_SECRETS=") {
+			fileEnv = append(fileEnv, kv)
+		}
+	}
+	fileEnv = append(fileEnv, "VIGIE_SECRETS=file", "VIGIE_SECRETS_FILE="+secretsFile)
+
+	out, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	type variant struct {
+		name          string
+		bin           string
+		env           []string
+		want          string
+		delivery      bool // a fresh signed delivery per run, and a second one
+		inits, firsts []time.Duration
+		seconds       []time.Duration
+	}
+	hello := &variant{name: "hello-world", bin: helloBin, want: `"hello bench"`}
+	ingSSM := &variant{name: "ingest (SSM)", bin: ingestBin, env: ssmEnv, want: `"statusCode":200`, delivery: true}
+	ingFile := &variant{name: "ingest (file)", bin: ingestBin, env: fileEnv, want: `"statusCode":200`, delivery: true}
+	variants := []*variant{hello, ingSSM, ingFile}
+	stamp := time.Now().UnixNano()
+	progress("%d cold starts of each of %d bootstrap variants (after one warm-up each)…", coldRuns, len(variants))
+	for i := -1; i < coldRuns; i++ { // i = -1: the unmeasured warm-up
+		for k := range variants {
+			v := variants[(k+i+1)%len(variants)] // rotate who goes first
+			payload, again := []byte(`{"name":"bench"}`), []byte(nil)
+			if v.delivery {
+				id := fmt.Sprintf("cold-%d-%d-%d", stamp, k, i+1)
+				payload = single.delivery(id, "msg_"+strings.ReplaceAll(id, "-", "_"))
+				again = single.delivery(id+"-again", "msg_"+strings.ReplaceAll(id, "-", "_")+"_again")
+			}
+			t, err := coldStart(ctx, v.bin, v.env, payload, again, v.want, out)
+			if err != nil {
+				return nil, fmt.Errorf("cold start of %s: %w", v.name, err)
+			}
+			if i >= 0 {
+				v.inits, v.firsts, v.seconds = append(v.inits, t.init), append(v.firsts, t.first), append(v.seconds, t.second)
+			}
+		}
+	}
+	progress("timing loopback round trips from warm clients…")
+	ssmRT, putRT, getRT, err := roundTrips(ctx, dynamoURL, motoURL, coldRuns)
+	if err != nil {
+		return nil, fmt.Errorf("round trips: %w", err)
+	}
+
+	hI, hF := median(hello.inits), median(hello.firsts)
+	iI, iF := median(ingSSM.inits), median(ingSSM.firsts)
+	fI, fF := median(ingFile.inits), median(ingFile.firsts)
+	invoke := make([]time.Duration, len(ingSSM.firsts))
+	for i := range invoke {
+		invoke[i] = ingSSM.firsts[i] - ingSSM.inits[i]
+	}
+	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(b) }
+	rFirst, rInit, rFileInit, rFileFirst := ratio(iF, hF), ratio(iI, hI), ratio(fI, hI), ratio(fF, hF)
+	x := func(r float64) string { return fmt.Sprintf("%.2f×", r) }
+	return []row{
+		{name: fmt.Sprintf("Cold start: host builds under internal/runtimeapi, median of %d", coldRuns)},
+		{"  hello-world: start → ready / → first answer", dur(hI) + " / " + dur(hF), "", ""},
+		{"  ingest: start → ready (reads SSM) / → first answer", dur(iI) + " / " + dur(iF), "", ""},
+		{"  ratio ingest / hello-world, start → first answer [judged]", x(rFirst), "≤ 1.3×", check(rFirst <= 1.3)},
+		{"  ratio ingest / hello-world, init only", x(rInit), "(≤ 1.3×)", "info"},
+		{"  ingest, secrets from a file: start → ready / → first answer", dur(fI) + " / " + dur(fF), "", ""},
+		{"  ratio, secrets from a file: init only / first answer", x(rFileInit) + " / " + x(rFileFirst), "(≤ 1.3×)", "info"},
+		{"  ingest: first invocation (first answer − ready) / next one, same process", dur(median(invoke)) + " / " + dur(median(ingSSM.seconds)), "", ""},
+		{"  loopback round trips, warm: SSM / PutEvents (moto), GetItem (dynoxide)", dur(ssmRT) + " / " + dur(putRT) + " / " + dur(getRT), "", ""},
 	}, nil
 }
 
-var sampleBody = func() map[string]any {
-	data, err := os.ReadFile("events/ingest/generic-single.json")
-	if err != nil {
-		panic("bench: run from the repository root: " + err.Error())
-	}
-	var m map[string]any
-	_ = json.Unmarshal(data, &m)
-	return m
-}()
-
-// signedEvent is the API Gateway event of a signed delivery of the sample
-// mention under a fresh external id.
-func signedEvent(externalID, webhookID string) []byte {
-	item := sampleBody["mentions"].([]any)[0].(map[string]any)
-	item["external_id"] = externalID
-	body, _ := json.Marshal(sampleBody)
-	secret := webhook.Secret(secrets.WebhookSecret(master, ws, 1))
-	headers := map[string]string{"content-type": "application/json"}
-	for k, v := range webhook.Headers(secret, webhookID, time.Now(), body) {
-		headers[strings.ToLower(k)] = v[0]
-	}
-	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "POST /v1/hooks/{workspace}/generic",
-		RawPath: "/v1/hooks/" + ws + "/generic", Headers: headers, Body: string(body),
-		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST"}}}
-	out, _ := json.Marshal(ev)
-	return out
-}
-
-// seedCloud prepares dynoxide and moto for the ingest bootstrap and returns
-// its environment and one fresh signed delivery per cold start.
-func seedCloud(ctx context.Context, dynamoURL, motoURL string) ([]string, [][]byte, error) {
-	const path, busName = "/vigie/bench", "vigie-bench"
-	sc := ssm.NewFromConfig(testsrv.AWSConfig(motoURL))
-	for name, v := range map[string]string{secrets.MasterSecret: master, secrets.AdminKey: "bench-admin"} {
-		if _, err := sc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(path + "/" + name), Value: aws.String(v),
-			Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)}); err != nil {
-			return nil, nil, err
+func printTable(rows []row) {
+	width := func(f func(row) string) int {
+		w := 0
+		for _, r := range rows {
+			if r.value != "" || r.target != "" {
+				w = max(w, utf8.RuneCountInString(f(r)))
+			}
 		}
+		return w
 	}
-	if _, err := eventbridge.NewFromConfig(testsrv.AWSConfig(motoURL)).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(busName)}); err != nil {
-		return nil, nil, err
+	wn, wv, wt := width(func(r row) string { return r.name }), width(func(r row) string { return r.value }), width(func(r row) string { return r.target })
+	pad := func(s string, w int) string { return s + strings.Repeat(" ", max(0, w-utf8.RuneCountInString(s))) }
+	line := func(a, b, c, d string) {
+		fmt.Println(strings.TrimRight(pad(a, wn)+"  "+pad(b, wv)+"  "+pad(c, wt)+"  "+d, " "))
 	}
-	env := []string{"VIGIE_STORE=dynamodb", "VIGIE_TABLE=vigie-bench", "VIGIE_BUS=eventbridge", "VIGIE_EVENT_BUS=" + busName,
-		"VIGIE_SECRETS=ssm", "VIGIE_SSM_PATH=" + path, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_ENDPOINT_URL_DYNAMODB=" + dynamoURL, "AWS_ENDPOINT_URL_SSM=" + motoURL, "AWS_ENDPOINT_URL_EVENTBRIDGE=" + motoURL,
-		"AWS_LAMBDA_LOG_LEVEL=ERROR"}
-	payloads := make([][]byte, 2*coldRuns) // each cold start ingests a new mention
-	for i := range payloads {
-		payloads[i] = signedEvent(fmt.Sprintf("cold-%d-%d", time.Now().UnixNano(), i), fmt.Sprintf("msg_cold_%d", i))
+	line("measure", "value", "target", "")
+	fmt.Println(strings.Repeat("─", wn+wv+wt+12))
+	for i, r := range rows {
+		if r.value == "" && r.target == "" {
+			if i > 0 {
+				fmt.Println()
+			}
+			fmt.Println(r.name)
+			continue
+		}
+		line(r.name, r.value, r.target, r.ok)
 	}
-	return env, payloads, nil
-}
-
-// coldStart runs bin once: the time to its first poll of /next (init) and
-// to its first answer.
-func coldStart(bin string, env []string, payload []byte, want string) (initDur, first time.Duration, err error) {
-	p, err := runtimeapi.Run(bin, env, devNull())
-	if err != nil {
-		return 0, 0, err
-	}
-	defer p.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := p.Invoke(ctx, payload)
-	first = time.Since(p.Started)
-	if err != nil {
-		return 0, 0, err
-	}
-	if res.Error != nil || !strings.Contains(string(res.Payload), want) {
-		return 0, 0, fmt.Errorf("answered %s %v", res.Payload, res.Error)
-	}
-	return p.FirstNextAt.Sub(p.Started), first, nil
-}
-
-func devNull() *os.File {
-	f, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	return f
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
 }
