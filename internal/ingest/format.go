@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -40,7 +43,8 @@ func validName(s string) bool {
 	return true
 }
 
-// Delivery is the body of a generic webhook delivery.
+// Delivery is the body of a generic webhook delivery, for senders written
+// in Go (Parse reads items one by one to name the failing one).
 type Delivery struct {
 	Mentions []Item `json:"mentions"`
 }
@@ -67,20 +71,21 @@ type ItemAuthor struct {
 
 // Parse decodes and validates a whole delivery, received at now, into
 // mentions of workspace. Any invalid item fails the whole delivery with an
-// Invalid error naming the field (e.g. "mentions[3].created_at"). Two items
-// with the same platform and external id are one mention: the first is kept.
+// Invalid error naming the field as a JSON path (e.g.
+// "mentions[3].created_at"). Two items with the same platform and external
+// id are one mention: the first is kept.
 func Parse(workspace string, body []byte, now time.Time) ([]*vigie.Mention, error) {
 	if !utf8.Valid(body) {
 		return nil, vigie.Invalidf("", "body is not valid UTF-8")
 	}
-	var d Delivery
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return nil, decodeError(err)
+	// Items are kept raw and decoded one by one so that a wrong type or an
+	// unknown field is reported with the item's index, which
+	// encoding/json's own errors do not carry.
+	var d struct {
+		Mentions []json.RawMessage `json:"mentions"`
 	}
-	if dec.More() {
-		return nil, vigie.Invalidf("", "malformed JSON: data after the object")
+	if err := decodeStrict(body, &d); err != nil {
+		return nil, decodeError("", body, err)
 	}
 	if d.Mentions == nil {
 		return nil, missing("mentions")
@@ -88,10 +93,18 @@ func Parse(workspace string, body []byte, now time.Time) ([]*vigie.Mention, erro
 	if len(d.Mentions) == 0 || len(d.Mentions) > MaxMentions {
 		return nil, vigie.Invalidf("mentions", "mentions must hold 1 to %d items, not %d", MaxMentions, len(d.Mentions))
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(d.Mentions))
 	out := make([]*vigie.Mention, 0, len(d.Mentions))
-	for i, it := range d.Mentions {
-		m, err := it.mention(fmt.Sprintf("mentions[%d]", i), workspace, now)
+	for i, raw := range d.Mentions {
+		at := fmt.Sprintf("mentions[%d]", i)
+		if raw[0] != '{' {
+			return nil, vigie.Invalidf(at, "%s must be an object", at)
+		}
+		var it Item
+		if err := decodeStrict(raw, &it); err != nil {
+			return nil, decodeError(at, raw, err)
+		}
+		m, err := it.mention(at, workspace, now)
 		if err != nil {
 			return nil, err
 		}
@@ -102,6 +115,22 @@ func Parse(workspace string, body []byte, now time.Time) ([]*vigie.Mention, erro
 	}
 	return out, nil
 }
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields and
+// anything after the value.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errTrailing
+	}
+	return nil
+}
+
+var errTrailing = errors.New("data after the object")
 
 func (it Item) mention(at, workspace string, now time.Time) (*vigie.Mention, error) {
 	switch {
@@ -181,22 +210,96 @@ func printable(s string) bool {
 	return true
 }
 
-// decodeError names the field a JSON error is about without quoting input.
-func decodeError(err error) error {
+// decodeError turns a decoding error of data, the value at path at ("" for
+// the body), into an Invalid error naming the field, without quoting input.
+func decodeError(at string, data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &typ):
-		field := typ.Field
-		return vigie.Invalidf(field, "%s has the wrong type: want %s", orBody(field), typ.Type.Kind())
+		field := join(at, typ.Field)
+		return vigie.Invalidf(field, "%s has the wrong type: want %s", orBody(field), kindName(typ.Type.Kind()))
 	case errors.As(err, &syn):
 		return vigie.Invalidf("", "malformed JSON at byte %d", syn.Offset)
+	case errors.Is(err, errTrailing):
+		return vigie.Invalidf("", "malformed JSON: data after the object")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return vigie.Invalidf("", "malformed JSON: unexpected end of the body")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return vigie.Invalidf(name, "unknown field %q", name)
+		// encoding/json names the unknown key but not the object holding it:
+		// only the item and its author can hold one (mentions is raw).
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			name = quoted
+		}
+		field := join(at, clip(unknownPath(data, name)))
+		return vigie.Invalidf(field, "unknown field %s", field)
 	default:
-		return vigie.Invalidf("", "malformed JSON body")
+		return vigie.Invalidf(at, "malformed JSON")
 	}
+}
+
+// unknownPath finds where the unknown key name sits in an item: at its top
+// or in its author. It runs only on the error path.
+func unknownPath(data []byte, name string) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return name
+	}
+	if _, ok := top[name]; ok {
+		return name
+	}
+	if a, ok := top["author"]; ok {
+		var author map[string]json.RawMessage
+		if json.Unmarshal(a, &author) == nil {
+			if _, ok := author[name]; ok {
+				return "author." + name
+			}
+		}
+	}
+	return name
+}
+
+// clip bounds a key taken from the input before it is echoed and logged.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// join appends a JSON path to its parent's path.
+func join(at, field string) string {
+	switch {
+	case at == "":
+		return field
+	case field == "":
+		return at
+	}
+	return at + "." + field
+}
+
+// kindName names a Go kind the way the format's documentation does.
+func kindName(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Int64, reflect.Int:
+		return "a non-negative integer"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice:
+		return "an array"
+	}
+	return k.String()
 }
 
 func orBody(field string) string {

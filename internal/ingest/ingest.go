@@ -74,10 +74,16 @@ type Result struct {
 }
 
 // Ingest verifies, parses, stores and announces one delivery to workspace.
+// body is the exact bytes received; h holds the webhook-* headers.
 //
-// Errors: NotFound (no such workspace), Unauthorized (signature or
-// timestamp), Invalid (body), Unavailable or Internal (store, bus, secrets:
-// the sender should retry).
+// The checks run cheapest and least revealing first: size, workspace,
+// signature, and only then the body, so an unsigned sender learns nothing
+// about the format and a signed one learns every problem of its batch
+// before anything is stored.
+//
+// Errors: TooLarge (body over MaxBodyBytes), NotFound (no such workspace),
+// Unauthorized (signature or timestamp), Invalid (body), Unavailable or
+// Internal (store, bus, secrets: the sender should retry).
 //
 // It costs one store write and one bus entry per new mention, and none for a
 // redelivery. The order is what makes that safe: known mentions are found
@@ -86,14 +92,20 @@ type Result struct {
 // retries; the retry finds which mentions were stored and announces and
 // stores only the others, so no mention is lost and none stored twice. A
 // mention is announced twice only when the store failed after announcing
-// it; consumers drop the repeat by its event id, derived from the mention.
-// (Storing first would lose the announcement of a mention whose publish
-// failed, or cost a second write to mark it announced.) A redelivery with
-// the same webhook-id carries the same signed body, hence the same mention
-// ids, and finds them all stored.
+// it, or when two deliveries of it race; consumers drop the repeat by its
+// event id, derived from the mention id. Storing first would instead lose
+// the announcement of a mention whose publish failed (the retry finds it
+// stored and says nothing), or cost a second write to mark it announced.
+// If the bus fails, nothing is stored and the retry starts afresh. A
+// redelivery with the same webhook-id carries the same signed body, hence
+// the same mention ids, and finds them all stored.
 func (s *Service) Ingest(ctx context.Context, workspace string, h http.Header, body []byte) (Result, error) {
+	if int64(len(body)) > s.d.MaxBodyBytes {
+		return Result{}, vigie.Errorf(vigie.KindTooLarge, "body is over %d bytes", s.d.MaxBodyBytes)
+	}
 	if !vigie.ValidID(workspace) {
-		return Result{}, vigie.Errorf(vigie.KindNotFound, "no workspace %q", workspace)
+		// Not echoed: it is unchecked input of any length.
+		return Result{}, vigie.Errorf(vigie.KindNotFound, "no such workspace")
 	}
 	ws, err := s.d.Store.GetWorkspace(ctx, workspace)
 	if err != nil {
@@ -117,10 +129,11 @@ func (s *Service) Ingest(ctx context.Context, workspace string, h http.Header, b
 	}
 	res := Result{Received: len(mentions), Mentions: make([]string, len(mentions))}
 	ids := make([]string, len(mentions))
+	a := s.analyzer()
 	for i, m := range mentions {
 		ids[i] = m.ID
 		res.Mentions[i] = m.ID
-		if a := s.analyzer(); a != nil {
+		if a != nil {
 			r := a.Analyze(m.Text, analysis.Hints{Platform: m.Platform})
 			m.Analysis = &vigie.Analysis{Lang: r.Lang, LangConfidence: r.LangConfidence, Sentiment: r.Sentiment,
 				SentimentScore: r.SentimentScore, Toxicity: r.Toxicity, Toxic: r.Toxic, SpamScore: r.SpamScore, Spam: r.Spam}
@@ -166,22 +179,38 @@ func (s *Service) Ingest(ctx context.Context, workspace string, h http.Header, b
 	return res, nil
 }
 
-// NewHandler serves POST /v1/hooks/{workspace}/generic.
+// NewHandler serves POST /v1/hooks/{workspace}/generic. Another method on
+// that path answers 405, any other path 404, both as JSON errors.
 func NewHandler(d Deps) http.Handler {
 	s := NewService(d)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/hooks/{workspace}/generic", func(w http.ResponseWriter, r *http.Request) {
+		// Refusals are logged with what identifies the delivery, never with
+		// its body or signature. The webhook-id is the sender's claim until
+		// verified; both are bounded before they reach a log line.
+		log := s.d.Logger
+		if ws := r.PathValue("workspace"); vigie.ValidID(ws) {
+			log = log.With("workspace", ws)
+		}
+		if id := r.Header.Get(webhook.HeaderID); id != "" && len(id) <= 256 {
+			log = log.With("webhook_id", id)
+		}
 		body, err := web.ReadBody(r, s.d.MaxBodyBytes)
 		if err != nil {
-			web.Error(w, r, s.d.Logger, err)
+			web.Error(w, r, log, err)
 			return
 		}
 		res, err := s.Ingest(r.Context(), r.PathValue("workspace"), r.Header, body)
 		if err != nil {
-			web.Error(w, r, s.d.Logger, err)
+			web.Error(w, r, log, err)
 			return
 		}
 		web.JSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("/v1/hooks/{workspace}/generic", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		web.JSON(w, http.StatusMethodNotAllowed, web.ErrorBody{Error: web.ErrorDetail{
+			Code: "method_not_allowed", Message: "only POST is allowed here"}})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, nil, vigie.Errorf(vigie.KindNotFound, "no route %s %s", r.Method, r.URL.Path))

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"vigie/internal/secrets"
 	"vigie/internal/store/boltstore"
@@ -27,13 +32,15 @@ var t0 = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 type countingStore struct {
 	vigie.Store
 	mu        sync.Mutex
-	writes    int
+	writes    int // mentions passed to a successful write
+	calls     int // CreateMentions calls
 	failAfter int // fail CreateMentions once this many mentions were written (<0: never)
 }
 
 func (s *countingStore) CreateMentions(ctx context.Context, ws string, ms []*vigie.Mention) ([]bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls++
 	if s.failAfter >= 0 && s.writes+len(ms) > s.failAfter {
 		part := s.failAfter - s.writes
 		if part > 0 {
@@ -72,6 +79,8 @@ type env struct {
 	bus    *recordBus
 	master secrets.Value
 	now    time.Time
+	deps   Deps          // what h was built from
+	logs   *bytes.Buffer // h's JSON log lines
 }
 
 func setup(t testing.TB) *env {
@@ -95,8 +104,23 @@ func setup(t testing.TB) *env {
 		}
 	}
 	e.store = &countingStore{Store: bs, failAfter: -1}
-	e.h = NewHandler(Deps{Store: e.store, Bus: e.bus, Secrets: file, Clock: clock})
+	e.logs = &bytes.Buffer{}
+	e.deps = Deps{Store: e.store, Bus: e.bus, Secrets: file, Clock: clock,
+		Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))}
+	e.h = NewHandler(e.deps)
 	return e
+}
+
+// lockedWriter lets the fuzz workers and the race detector share a log buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func (e *env) secret(ws string, gen int) webhook.Secret {
@@ -157,6 +181,57 @@ func (e *env) mentions(t *testing.T, ws string) []*vigie.Mention {
 	return p.Mentions
 }
 
+func TestIngest_Single(t *testing.T) {
+	e := setup(t)
+	r := result(t, e.post(t, "acme", "msg_1", sample(t, "generic-single.json"), nil))
+	id := vigie.MentionID("forum", "thread-8812-post-3")
+	if diff := cmp.Diff(Result{Received: 1, Created: 1, Mentions: []string{id}}, r); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	followers := int64(312)
+	want := []*vigie.Mention{{
+		ID: id, Workspace: "acme", Platform: "forum", ExternalID: "thread-8812-post-3",
+		Author: vigie.Author{ID: "u-4471", Handle: "claire_b", Name: "Claire B.", Followers: &followers},
+		Text:   "Commande reçue en 48h, emballage impeccable. Je recommande Maison Lumen !",
+		URL:    "https://forum.example.fr/t/8812#post-3", CreatedAt: time.Date(2026, 11, 20, 9, 12, 41, 0, time.UTC),
+		ReceivedAt: t0, Metrics: map[string]int64{"likes": 4, "replies": 1},
+	}}
+	got := e.mentions(t, "acme")
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(vigie.Mention{}, "Analysis")); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
+	}
+	if e.store.calls != 1 || e.store.writes != 1 || len(e.bus.events) != 1 {
+		t.Errorf("%d write calls of %d mentions, %d events; want 1, 1, 1", e.store.calls, e.store.writes, len(e.bus.events))
+	}
+	if ev := e.bus.events[0]; ev.Type != vigie.EventMentionReceived || ev.Workspace != "acme" || !ev.Time.Equal(t0) {
+		t.Errorf("event = %+v", ev)
+	}
+}
+
+// Times in other offsets are stored in UTC; an item may be up to 24 hours
+// ahead of the clock (senders' clocks and time zones are not ours).
+func TestIngest_CreatedAt(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     time.Time
+	}{
+		{"offset", "2026-11-20T10:00:00+01:00", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)},
+		{"fraction", "2026-11-20T09:00:00.250Z", time.Date(2026, 11, 20, 9, 0, 0, 250e6, time.UTC)},
+		{"24 h ahead", "2026-11-21T12:00:00Z", t0.Add(24 * time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse("acme", []byte(`{"mentions":[{"platform":"blog","external_id":"1","author":{"id":"a"},"text":"t","created_at":"`+tt.in+`"}]}`), t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got[0].CreatedAt.Equal(tt.want) || got[0].CreatedAt.Location() != time.UTC {
+				t.Errorf("CreatedAt = %v, want %v", got[0].CreatedAt, tt.want)
+			}
+		})
+	}
+}
+
 func TestIngest_BatchThenRedeliveries(t *testing.T) {
 	e := setup(t)
 	body := sample(t, "generic-batch.json")
@@ -185,8 +260,8 @@ func TestIngest_BatchThenRedeliveries(t *testing.T) {
 			t.Errorf("redelivery %s = %+v", id, r)
 		}
 	}
-	if e.store.writes != 4 || len(e.bus.events) != 4 {
-		t.Errorf("after redeliveries: writes %d, events %d; want 4 and 4", e.store.writes, len(e.bus.events))
+	if e.store.calls != 1 || e.store.writes != 4 || len(e.bus.events) != 4 {
+		t.Errorf("after redeliveries: %d write calls of %d mentions, %d events; want 1, 4, 4", e.store.calls, e.store.writes, len(e.bus.events))
 	}
 	if got := e.mentions(t, "globex"); len(got) != 0 {
 		t.Errorf("globex sees %d mentions of acme", len(got))
@@ -299,22 +374,44 @@ func TestIngest_BadInput(t *testing.T) {
 		wantField string
 	}{
 		{"malformed JSON", "acme", []byte(`{"mentions":[`), 400, ""},
+		{"empty body", "acme", nil, 400, ""},
+		{"trailing data", "acme", append(with("text", "x"), `{}`...), 400, ""},
 		{"not an object", "acme", []byte(`[1,2]`), 400, ""},
+		{"invalid UTF-8", "acme", []byte("{\"mentions\":[{\"text\":\"\xff\"}]}"), 400, ""},
 		{"no mentions", "acme", []byte(`{}`), 400, "mentions"},
+		{"mentions not an array", "acme", []byte(`{"mentions":{}}`), 400, "mentions"},
 		{"empty mentions", "acme", []byte(`{"mentions":[]}`), 400, "mentions"},
-		{"unknown field", "acme", with("colour", "red"), 400, "colour"},
+		{"501 mentions", "acme", []byte(`{"mentions":[` + strings.Repeat(`{},`, 500) + `{}]}`), 400, "mentions"},
+		{"item not an object", "acme", []byte(`{"mentions":[null]}`), 400, "mentions[0]"},
+		{"unknown top-level field", "acme", []byte(`{"mentions":[],"colour":"red"}`), 400, "colour"},
+		{"unknown item field", "acme", with("colour", "red"), 400, "mentions[1].colour"},
+		{"long unknown field", "acme", with(strings.Repeat("k", 100), 1), 400, "mentions[1]." + strings.Repeat("k", 64) + "…"},
+		{"unknown author field with a quote", "acme", with("author", map[string]any{"handle": "h", `a"b`: 1}), 400, `mentions[1].author.a"b`},
+		{"unknown author field", "acme", with("author", map[string]any{"handle": "h", "colour": "red"}), 400, "mentions[1].author.colour"},
 		{"missing platform", "acme", with("platform", nil), 400, "mentions[1].platform"},
 		{"bad platform", "acme", with("platform", "Face Book"), 400, "mentions[1].platform"},
+		{"long platform", "acme", with("platform", strings.Repeat("a", 33)), 400, "mentions[1].platform"},
 		{"missing external_id", "acme", with("external_id", nil), 400, "mentions[1].external_id"},
+		{"long external_id", "acme", with("external_id", strings.Repeat("a", 257)), 400, "mentions[1].external_id"},
+		{"control in external_id", "acme", with("external_id", "a\nb"), 400, "mentions[1].external_id"},
 		{"missing text", "acme", with("text", nil), 400, "mentions[1].text"},
-		{"blank text", "acme", with("text", "  "), 400, "mentions[1].text"},
+		{"blank text", "acme", with("text", "  \n"), 400, "mentions[1].text"},
+		{"text over 100 000 bytes", "acme", with("text", strings.Repeat("é", 50_001)), 400, "mentions[1].text"},
 		{"missing author", "acme", with("author", nil), 400, "mentions[1].author.handle"},
+		{"author without handle or id", "acme", with("author", map[string]any{"name": "N"}), 400, "mentions[1].author.handle"},
+		{"negative followers", "acme", with("author", map[string]any{"id": "1", "followers": -1}), 400, "mentions[1].author.followers"},
+		{"followers not a number", "acme", with("author", map[string]any{"id": "1", "followers": "12"}), 400, "mentions[1].author.followers"},
+		{"author not an object", "acme", with("author", "bob"), 400, "mentions[1].author"},
 		{"missing created_at", "acme", with("created_at", nil), 400, "mentions[1].created_at"},
 		{"bad created_at", "acme", with("created_at", "yesterday"), 400, "mentions[1].created_at"},
-		{"future created_at", "acme", with("created_at", "2026-11-22T12:00:00Z"), 400, "mentions[1].created_at"},
+		{"created_at without zone", "acme", with("created_at", "2026-11-20T10:00:00"), 400, "mentions[1].created_at"},
+		{"future created_at", "acme", with("created_at", "2026-11-21T12:00:01Z"), 400, "mentions[1].created_at"},
 		{"relative url", "acme", with("url", "/t/1"), 400, "mentions[1].url"},
+		{"ftp url", "acme", with("url", "ftp://example.com/x"), 400, "mentions[1].url"},
 		{"negative metric", "acme", with("metrics", map[string]int{"likes": -1}), 400, "mentions[1].metrics.likes"},
-		{"wrong type", "acme", with("text", 5), 400, ""},
+		{"fractional metric", "acme", with("metrics", map[string]float64{"likes": 1.5}), 400, "mentions[1].metrics"},
+		{"bad metric name", "acme", with("metrics", map[string]int{"Likes!": 1}), 400, "mentions[1].metrics"},
+		{"wrong type", "acme", with("text", 5), 400, "mentions[1].text"},
 		{"unknown workspace", "initech", with("text", "x"), 404, ""},
 		{"invalid workspace id", "ACME!", with("text", "x"), 404, ""},
 		{"over 1 MiB", "acme", []byte(`{"mentions":[` + strings.Repeat(" ", 1<<20) + `]}`), 413, ""},
@@ -333,6 +430,68 @@ func TestIngest_BadInput(t *testing.T) {
 				t.Errorf("bad delivery stored or announced something")
 			}
 		})
+	}
+}
+
+// Exactly MaxBodyBytes is read and accepted; one more byte is refused
+// before anything else is looked at.
+func TestIngest_BodyLimit(t *testing.T) {
+	item := sample(t, "generic-single.json")
+	pad := func(n int) []byte { return append(bytes.Clone(item), bytes.Repeat([]byte{' '}, n-len(item))...) }
+	e := setup(t)
+	result(t, e.post(t, "acme", "msg_1", pad(1<<20), nil))
+	rec := e.post(t, "acme", "msg_2", pad(1<<20+1), nil)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("1 MiB + 1: status %d, want 413", rec.Code)
+	}
+	// Other entry points call the service with the body in hand.
+	svc := NewService(e.deps)
+	_, err := svc.Ingest(context.Background(), "nosuch", http.Header{}, pad(1<<20+1))
+	if vigie.ErrorKind(err) != vigie.KindTooLarge {
+		t.Errorf("Service.Ingest over the limit: %v, want TooLarge", err)
+	}
+}
+
+func TestIngest_Routes(t *testing.T) {
+	e := setup(t)
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/v1/hooks/acme/generic", http.StatusMethodNotAllowed},
+		{"PUT", "/v1/hooks/acme/generic", http.StatusMethodNotAllowed},
+		{"POST", "/v1/hooks/acme/other", http.StatusNotFound},
+		{"POST", "/v1/hooks/acme/generic/x", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, strings.NewReader("{}")))
+		if rec.Code != tt.want || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: status %d (%s), want %d JSON", tt.method, tt.path, rec.Code, rec.Header().Get("Content-Type"), tt.want)
+		}
+	}
+}
+
+// Log lines carry the workspace, the webhook id and the counts, never the
+// text, the signature or a secret.
+func TestIngest_Logs(t *testing.T) {
+	e := setup(t)
+	body := sample(t, "generic-single.json")
+	result(t, e.post(t, "acme", "msg_log1", body, nil))
+	e.post(t, "acme", "msg_log2", body, func(h http.Header) { h.Set(webhook.HeaderSignature, "v1,AAAA") })
+	e.post(t, "acme", "msg_log3", bytes.Replace(body, []byte(`"forum"`), []byte(`"Forum"`), 1), func(h http.Header) {
+		h.Set(webhook.HeaderSignature, webhook.Sign(e.secret("acme", 1), "msg_log3", e.now, bytes.Replace(body, []byte(`"forum"`), []byte(`"Forum"`), 1)))
+	})
+	logs := e.logs.String()
+	for _, want := range []string{`"workspace":"acme"`, `"webhook_id":"msg_log1"`, `"created":1`, `"webhook_id":"msg_log2"`, `"status":401`, `"webhook_id":"msg_log3"`, `"status":400`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s:\n%s", want, logs)
+		}
+	}
+	for _, secret := range []string{"Commande reçue", "claire_b", string(e.master), e.secret("acme", 1).Encode(), "v1,"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
 	}
 }
 
