@@ -2,20 +2,30 @@ package samtemplate
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Next tells when a schedule fires after a given time (UTC).
+// Next tells when a schedule fires next.
 type Next interface {
+	// Next returns the first firing strictly after after, in UTC, or the
+	// zero time if the schedule never fires again.
 	Next(after time.Time) time.Time
 }
 
-// ParseSchedule parses an EventBridge schedule expression:
-// rate(N minute|minutes|hour|hours|day|days), or
-// cron(minutes hours day-of-month month day-of-week year) with *, ?, lists,
-// ranges, steps and month and day names. L, W and # are not supported.
+// ParseSchedule parses an EventBridge schedule expression, in UTC:
+//
+//   - rate(N unit), unit minute, hour or day, singular for 1 and plural
+//     otherwise, as EventBridge requires. EventBridge counts a rate from the
+//     rule's creation; locally it fires on whole multiples of the period
+//     (rate(1 day) at 00:00 UTC, rate(15 minutes) at :00, :15, :30, :45),
+//     so that firings do not depend on when the runner started.
+//   - cron(minutes hours day-of-month month day-of-week year), each field
+//     *, a number, a list a,b, a range a-b, a step */n or a/n or a-b/n;
+//     months JAN-DEC and days SUN-SAT (1-7) by name; exactly one of
+//     day-of-month and day-of-week is ?. L, W and # are refused.
 func ParseSchedule(expr string) (Next, error) {
 	switch {
 	case strings.HasPrefix(expr, "rate(") && strings.HasSuffix(expr, ")"):
@@ -47,8 +57,14 @@ func parseRate(s string) (Next, error) {
 	if !ok || (n == 1) != !strings.HasSuffix(f[1], "s") {
 		return nil, fmt.Errorf("rate(%s): unit must be minute(s), hour(s) or day(s), singular for 1", s)
 	}
+	if n > int(time.Duration(math.MaxInt64)/unit) {
+		return nil, fmt.Errorf("rate(%s): too long", s)
+	}
 	return rate(time.Duration(n) * unit), nil
 }
+
+// maxYear is the last year EventBridge's cron accepts.
+const maxYear = 2199
 
 type cron struct {
 	minute, hour, dom, month, dow, year map[int]bool // nil means any
@@ -81,7 +97,7 @@ func parseCron(s string) (Next, error) {
 		{&c.dom, f[2], 1, 31, nil, "day-of-month"},
 		{&c.month, f[3], 1, 12, monthNames, "month"},
 		{&c.dow, f[4], 1, 7, dayNames, "day-of-week"},
-		{&c.year, f[5], 1970, 2199, nil, "year"},
+		{&c.year, f[5], 1970, maxYear, nil, "year"},
 	}
 	for _, fl := range fields {
 		if *fl.dst, err = cronField(fl.text, fl.lo, fl.hi, fl.names); err != nil {
@@ -94,6 +110,9 @@ func parseCron(s string) (Next, error) {
 func cronField(s string, lo, hi int, names map[string]int) (map[int]bool, error) {
 	if s == "*" || s == "?" {
 		return nil, nil
+	}
+	if strings.ContainsAny(strings.ToUpper(s), "LW#") && !hasName(s, names) {
+		return nil, fmt.Errorf("%q: L, W and # are not supported", s)
 	}
 	num := func(t string) (int, error) {
 		if n, ok := names[strings.ToUpper(t)]; ok {
@@ -148,14 +167,27 @@ func cronField(s string, lo, hi int, names map[string]int) (map[int]bool, error)
 	return set, nil
 }
 
+// hasName tells whether s is made of names (JUL, WED) rather than of the
+// L, W and # operators that share their letters.
+func hasName(s string, names map[string]int) bool {
+	for _, part := range strings.FieldsFunc(strings.ToUpper(s), func(r rune) bool { return r == ',' || r == '-' || r == '/' }) {
+		if strings.ContainsAny(part, "LW#") {
+			if _, ok := names[part]; !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func in(set map[int]bool, v int) bool { return set == nil || set[v] }
 
 // Next walks minute by minute, skipping whole days and months that cannot
-// match, so even yearly schedules are found quickly.
+// match, so even yearly schedules are found quickly; it gives up after the
+// last year a cron expression can name.
 func (c cron) Next(after time.Time) time.Time {
 	t := after.UTC().Truncate(time.Minute).Add(time.Minute)
-	limit := t.AddDate(5, 0, 0)
-	for t.Before(limit) {
+	for t.Year() <= maxYear {
 		if !in(c.year, t.Year()) || !in(c.month, int(t.Month())) {
 			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 			continue
