@@ -193,7 +193,10 @@ func (r *Runner) routes() http.Handler {
 		for _, rt := range fn.Routes {
 			routeKey := rt.Method + " " + rt.Path
 			pattern := strings.ReplaceAll(rt.Path, "+}", "...}")
-			mux.Handle(rt.Method+" "+pattern, r.httpRoute(inv, routeKey, pathParams(rt.Path)))
+			if rt.Method != "ANY" {
+				pattern = rt.Method + " " + pattern
+			}
+			mux.Handle(pattern, r.httpRoute(inv, routeKey, pathParams(rt.Path)))
 		}
 	}
 	// The local bus's dead-letter list, which in the cloud is the SQS DLQ.

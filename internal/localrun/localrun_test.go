@@ -163,6 +163,14 @@ func TestRunner_FixtureEventsAndSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An ANY route with a greedy {path+} reaches its function for every
+	// method (the api answers its own JSON 404, not the runner's).
+	for _, method := range []string{"GET", "POST", "DELETE"} {
+		code, out := call(t, method, r.URL()+"/v1/proxy/a/b", "", nil, nil)
+		if code != 404 || !strings.Contains(string(out), `"code":"not_found"`) {
+			t.Errorf("%s /v1/proxy/a/b: %d %s; want the api's 404", method, code, out)
+		}
+	}
 	ev := vigie.Event{ID: "e1", Type: "mention.received", Workspace: "globex", Time: time.Now(),
 		Detail: json.RawMessage(`{"workspace":"globex","sentiment":"negative"}`)}
 	if err := r.Bus().Publish(context.Background(), ev); err != nil {
