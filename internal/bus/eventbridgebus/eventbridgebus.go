@@ -95,8 +95,10 @@ func defaultBackoff(attempt int) time.Duration {
 type Failure struct {
 	EventID string
 	// Code is EventBridge's per-entry ErrorCode, the API error code of a
-	// failed call, "RequestFailed" for a call that failed without one, or
-	// "NotSent" for an event that Publish gave up on before sending it.
+	// failed call, "RequestFailed" for a call that failed without one,
+	// "IncompleteResponse" when EventBridge's answer did not cover every
+	// entry, or "NotSent" for an event that Publish gave up on (its context
+	// ended) before sending it.
 	Code string
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -29,9 +28,9 @@ func TestMain(m *testing.M) { testsrv.Main(m) }
 func TestBus_Moto(t *testing.T) {
 	endpoint := testsrv.Moto(t)
 	ctx := context.Background()
-	creds := credentials.NewStaticCredentialsProvider(testsrv.AccessKey, testsrv.SecretKey, "")
-	eb := eventbridge.New(eventbridge.Options{Region: testsrv.Region, Credentials: creds, BaseEndpoint: aws.String(endpoint)})
-	sq := sqs.New(sqs.Options{Region: testsrv.Region, Credentials: creds, BaseEndpoint: aws.String(endpoint)})
+	cfg := testsrv.AWSConfig(endpoint)
+	eb := eventbridge.NewFromConfig(cfg)
+	sq := sqs.NewFromConfig(cfg)
 
 	// Moto is shared by the package's tests: names must be unique.
 	suffix := randomSuffix(t)
@@ -123,8 +122,8 @@ func TestBus_Moto(t *testing.T) {
 // reported for every event, without retries.
 func TestBus_Moto_MissingBus(t *testing.T) {
 	endpoint := testsrv.Moto(t)
-	creds := credentials.NewStaticCredentialsProvider(testsrv.AccessKey, testsrv.SecretKey, "")
-	eb := eventbridge.New(eventbridge.Options{Region: testsrv.Region, Credentials: creds, BaseEndpoint: aws.String(endpoint)})
+	cfg := testsrv.AWSConfig(endpoint)
+	eb := eventbridge.NewFromConfig(cfg)
 	calls := 0
 	bus := New(eb, "vigie-missing-"+randomSuffix(t), Options{Backoff: func(int) time.Duration { return 0 }, OnPut: func(int) { calls++ }})
 	err := bus.Publish(context.Background(), events(2)...)
