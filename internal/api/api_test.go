@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,276 +21,519 @@ import (
 
 var t0 = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
+// env is a running API on a bolt store in a temporary folder, with two
+// workspaces, acme and globex, each with a live key and one mention.
 type env struct {
-	h      http.Handler
-	store  vigie.Store
-	admin  string
-	keys   map[string]string // workspace → its live key
-	revoke string            // a revoked key of acme
+	h       http.Handler
+	srv     *httptest.Server // nil: requests call h in process
+	store   *boltstore.Store // beneath any fault injection
+	secrets secrets.File
+	admin   string
+	keys    map[string]string // workspace → its "default" key
+	revoked string            // a revoked key of acme
+	logs    *syncBuffer
 }
 
-func setup(t testing.TB, wrap func(vigie.Store) vigie.Store) *env {
+// syncBuffer collects the server's logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// faultyStore is a vigie.Store with failures injected by the set fields.
+type faultyStore struct {
+	vigie.Store
+	createAPIKey    func(context.Context, *vigie.APIKey) error
+	updateWorkspace func(context.Context, *vigie.Workspace) error
+	listMentions    func(context.Context, string, vigie.MentionQuery) (*vigie.MentionPage, error)
+	listAPIKeys     func(context.Context, string) ([]*vigie.APIKey, error)
+}
+
+func (f *faultyStore) CreateAPIKey(ctx context.Context, k *vigie.APIKey) error {
+	if f.createAPIKey != nil {
+		return f.createAPIKey(ctx, k)
+	}
+	return f.Store.CreateAPIKey(ctx, k)
+}
+
+func (f *faultyStore) UpdateWorkspace(ctx context.Context, w *vigie.Workspace) error {
+	if f.updateWorkspace != nil {
+		return f.updateWorkspace(ctx, w)
+	}
+	return f.Store.UpdateWorkspace(ctx, w)
+}
+
+func (f *faultyStore) ListMentions(ctx context.Context, ws string, q vigie.MentionQuery) (*vigie.MentionPage, error) {
+	if f.listMentions != nil {
+		return f.listMentions(ctx, ws, q)
+	}
+	return f.Store.ListMentions(ctx, ws, q)
+}
+
+func (f *faultyStore) ListAPIKeys(ctx context.Context, ws string) ([]*vigie.APIKey, error) {
+	if f.listAPIKeys != nil {
+		return f.listAPIKeys(ctx, ws)
+	}
+	return f.Store.ListAPIKeys(ctx, ws)
+}
+
+// setup starts the API with two workspaces, acme and globex. The faults,
+// if any, wrap the store from the start.
+func setup(t testing.TB, faults *faultyStore) *env {
 	t.Helper()
-	dir := t.TempDir()
-	file := secrets.File{Path: filepath.Join(dir, "secrets.json")}
-	if _, err := file.Ensure(secrets.MasterSecret, secrets.AdminKey); err != nil {
-		t.Fatal(err)
-	}
-	admin, _ := file.Get(context.Background(), secrets.AdminKey)
-	bs, err := boltstore.Open(filepath.Join(dir, "vigie.db"), boltstore.Options{Clock: vigie.ClockFunc(func() time.Time { return t0 }), CursorKey: []byte("k")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bs.Close() })
-	var st vigie.Store = bs
-	if wrap != nil {
-		st = wrap(bs)
-	}
-	e := &env{store: st, admin: admin.Reveal(), keys: map[string]string{}}
-	e.h = NewServer(Deps{Store: st, Secrets: file, Clock: vigie.ClockFunc(func() time.Time { return t0 })})
+	e := bareEnv(t, faults)
 	for _, ws := range []string{"acme", "globex"} {
-		var out struct {
-			APIKey string `json:"api_key"`
-		}
+		var out createdWorkspace
 		e.do(t, "POST", "/v1/workspaces", e.admin, `{"id":"`+ws+`","name":"`+ws+` corp"}`, http.StatusCreated, &out)
 		e.keys[ws] = out.APIKey
-		if _, err := bs.CreateMentions(context.Background(), ws, []*vigie.Mention{{ID: vigie.MentionID("x", ws), Workspace: ws, Platform: "x",
-			ExternalID: ws, Text: "about " + ws, CreatedAt: t0.Add(-time.Hour), ReceivedAt: t0}}); err != nil {
-			t.Fatal(err)
-		}
+		e.addMentions(t, ws, 1)
 	}
-	var k struct{ Key, ID string }
+	var k createdKey
 	e.do(t, "POST", "/v1/keys", e.keys["acme"], `{"name":"old"}`, http.StatusCreated, &k)
 	e.do(t, "DELETE", "/v1/keys/"+k.ID, e.keys["acme"], "", http.StatusNoContent, nil)
-	e.revoke = k.Key
+	e.revoked = k.Key
 	return e
 }
 
-func (e *env) do(t testing.TB, method, path, key, body string, want int, out any) *httptest.ResponseRecorder {
+// bareEnv starts the API on an empty store.
+func bareEnv(t testing.TB, faults *faultyStore) *env {
 	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	e := &env{secrets: newSecrets(t), keys: map[string]string{}, logs: &syncBuffer{}}
+	admin, err := e.secrets.Get(context.Background(), secrets.AdminKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	if want != 0 && rec.Code != want {
-		t.Fatalf("%s %s: status %d, want %d; body %s", method, path, rec.Code, want, rec.Body)
+	e.admin = admin.Reveal()
+	e.store = newBolt(t)
+	var st vigie.Store = e.store
+	if faults != nil {
+		faults.Store = e.store
+		st = faults
 	}
-	if out != nil {
-		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
-			t.Fatalf("%s %s: %v; body %s", method, path, err, rec.Body)
-		}
-	}
-	return rec
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.h = NewServer(Deps{Store: st, Secrets: e.secrets, Clock: clock, Logger: logger})
+	e.srv = httptest.NewServer(e.h)
+	t.Cleanup(e.srv.Close)
+	return e
 }
 
-func code(t testing.TB, rec *httptest.ResponseRecorder) string {
+var clock = vigie.ClockFunc(func() time.Time { return t0 })
+
+func newBolt(t testing.TB) *boltstore.Store {
 	t.Helper()
+	bs, err := boltstore.Open(filepath.Join(t.TempDir(), "vigie.db"), boltstore.Options{Clock: clock, CursorKey: []byte("cursor key for tests")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bs.Close() })
+	return bs
+}
+
+// newSecrets returns a secrets file with a master secret and an admin key.
+func newSecrets(t testing.TB) secrets.File {
+	t.Helper()
+	f := secrets.File{Path: filepath.Join(t.TempDir(), "secrets.json")}
+	if _, err := f.Ensure(secrets.MasterSecret, secrets.AdminKey); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// addMentions stores n mentions of ws, an hour apart before t0, and returns
+// their ids, newest first.
+func (e *env) addMentions(t testing.TB, ws string, n int) []string {
+	t.Helper()
+	var ms []*vigie.Mention
+	var ids []string
+	for i := range n {
+		ext := fmt.Sprintf("%s-%d-%d", ws, i, time.Now().UnixNano())
+		m := &vigie.Mention{ID: vigie.MentionID("generic", ext), Workspace: ws, Platform: "generic", ExternalID: ext,
+			Text: "about " + ws, CreatedAt: t0.Add(-time.Duration(i+1) * time.Hour), ReceivedAt: t0}
+		ms = append(ms, m)
+		ids = append(ids, m.ID)
+	}
+	if _, err := e.store.CreateMentions(context.Background(), ws, ms); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// code is the error code of an error answer.
+func (a answer) code() string {
 	var b struct{ Error struct{ Code string } }
-	_ = json.Unmarshal(rec.Body.Bytes(), &b)
+	_ = json.Unmarshal(a.body, &b)
 	return b.Error.Code
 }
 
-// TestAuth covers every route × every kind of credential.
+// field is the field an error answer names.
+func (a answer) field() string {
+	var b struct{ Error struct{ Field string } }
+	_ = json.Unmarshal(a.body, &b)
+	return b.Error.Field
+}
+
+// do sends a request with key as bearer ("" for none) and, unless want is
+// 0, checks the status; out, if set, receives the JSON body.
+func (e *env) do(t testing.TB, method, path, key, body string, want int, out any) answer {
+	t.Helper()
+	auth := ""
+	if key != "" {
+		auth = "Bearer " + key
+	}
+	return e.doAuth(t, method, path, auth, body, want, out)
+}
+
+func (e *env) doAuth(t testing.TB, method, path, auth, body string, want int, out any) answer {
+	t.Helper()
+	var a answer
+	if e.srv == nil {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		a = answer{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	} else {
+		req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(resp.Body)
+		a = answer{status: resp.StatusCode, header: resp.Header, body: buf.Bytes()}
+	}
+	if want != 0 && a.status != want {
+		t.Fatalf("%s %s: status %d, want %d; body %s", method, path, a.status, want, a.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(a.body, out); err != nil {
+			t.Fatalf("%s %s: %v; body %s", method, path, err, a.body)
+		}
+	}
+	return a
+}
+
+// keyIDs lists the ids of the keys ws's key sees.
+func (e *env) keyIDs(t testing.TB, key string) []string {
+	t.Helper()
+	var out struct{ Keys []keyView }
+	e.do(t, "GET", "/v1/keys", key, "", http.StatusOK, &out)
+	var ids []string
+	for _, k := range out.Keys {
+		ids = append(ids, k.ID)
+	}
+	return ids
+}
+
+func keyID(key string) string { return strings.SplitN(key, "_", 4)[2] }
+
+// TestAuth covers every route × every kind of credential. The route's
+// target is always acme: its key is "right key", globex's is "another
+// workspace's key", and a member route must then act on globex only.
 func TestAuth(t *testing.T) {
 	e := setup(t, nil)
+	acme := e.keys["acme"]
+	forged := acme[:len(acme)-4] + "AAAA"
+	if forged == acme {
+		forged = acme[:len(acme)-4] + "BBBB"
+	}
+	creds := []struct{ name, auth string }{
+		{"no key", ""},
+		{"not bearer", "Basic " + acme},
+		{"malformed key", "Bearer hello"},
+		{"forged key", "Bearer " + forged},
+		{"revoked key", "Bearer " + e.revoked},
+		{"another workspace's key", "Bearer " + e.keys["globex"]},
+		{"admin key", "Bearer " + e.admin},
+		{"right key", "bearer " + acme}, // the scheme is case-insensitive
+	}
+	type want struct {
+		status int
+		code   string
+	}
+	// What member routes answer to credentials that do not get through.
+	memberDenied := map[string]want{
+		"no key": {401, "missing_key"}, "not bearer": {401, "malformed_key"}, "malformed key": {401, "malformed_key"},
+		"forged key": {401, "bad_key"}, "revoked key": {401, "revoked_key"}, "admin key": {403, "workspace_only"},
+	}
+	member := func(ok, other want) map[string]want {
+		m := map[string]want{"right key": ok, "another workspace's key": other}
+		for k, v := range memberDenied {
+			m[k] = v
+		}
+		return m
+	}
+	n := 0
 	routes := []struct {
 		method, path, body string
-		admin              bool // the route is for the agency admin key
-		ok                 int
+		want               map[string]want
+		// check, if set, inspects a 2xx answer given to workspace ws.
+		check func(t *testing.T, ws string, a answer)
 	}{
-		{"POST", "/v1/workspaces", `{"id":"initech","name":"Initech"}`, true, 201},
-		{"GET", "/v1/workspace", "", false, 200},
-		{"POST", "/v1/workspace/webhook-secret", "", false, 200},
-		{"GET", "/v1/keys", "", false, 200},
-		{"POST", "/v1/keys", `{"name":"ci"}`, false, 201},
-		{"DELETE", "/v1/keys/{own}", "", false, 204},
-		{"GET", "/v1/mentions", "", false, 200},
-	}
-	creds := []struct {
-		name string
-		key  func() string
-		// want status for admin routes and for workspace routes
-		adminWant, wsWant int
-		code              string
-	}{
-		{"no key", func() string { return "" }, 401, 401, "missing_key"},
-		{"malformed key", func() string { return "hello" }, 401, 401, ""},
-		{"forged key", func() string { return e.keys["acme"][:len(e.keys["acme"])-4] + "AAAA" }, 403, 401, ""},
-		{"revoked key", func() string { return e.revoke }, 403, 401, ""},
-		{"other workspace's key", func() string { return e.keys["globex"] }, 403, 0, ""},
-		{"admin key", func() string { return e.admin }, 0, 403, ""},
-		{"right key", func() string { return e.keys["acme"] }, 403, 0, ""},
+		{
+			method: "GET", path: "/v1/health",
+			want: map[string]want{"no key": {200, ""}, "not bearer": {200, ""}, "malformed key": {200, ""}, "forged key": {200, ""},
+				"revoked key": {200, ""}, "another workspace's key": {200, ""}, "admin key": {200, ""}, "right key": {200, ""}},
+		},
+		{
+			method: "POST", path: "/v1/workspaces", body: `{"id":"new-{n}","name":"New"}`,
+			want: map[string]want{
+				"no key": {401, "missing_key"}, "not bearer": {401, "malformed_key"}, "malformed key": {401, "bad_key"},
+				"forged key": {401, "bad_key"}, "revoked key": {401, "revoked_key"},
+				"another workspace's key": {403, "admin_only"}, "right key": {403, "admin_only"}, "admin key": {201, ""},
+			},
+		},
+		{
+			method: "GET", path: "/v1/workspace", want: member(want{200, ""}, want{200, ""}),
+			check: func(t *testing.T, ws string, a answer) {
+				var out struct{ Workspace vigie.Workspace }
+				_ = json.Unmarshal(a.body, &out)
+				if out.Workspace.ID != ws {
+					t.Errorf("got workspace %q, want %q", out.Workspace.ID, ws)
+				}
+			},
+		},
+		{
+			method: "POST", path: "/v1/workspace/webhook-secret", want: member(want{200, ""}, want{200, ""}),
+			check: func(t *testing.T, ws string, a answer) {
+				var out struct {
+					WebhookSecret string `json:"webhook_secret"`
+					Generation    int
+				}
+				_ = json.Unmarshal(a.body, &out)
+				if got, want := out.WebhookSecret, e.webhookSecret(t, ws, out.Generation); got != want {
+					t.Errorf("secret is not %s's of generation %d", ws, out.Generation)
+				}
+			},
+		},
+		{
+			method: "GET", path: "/v1/keys", want: member(want{200, ""}, want{200, ""}),
+			check: func(t *testing.T, ws string, a answer) {
+				var out struct{ Keys []keyView }
+				_ = json.Unmarshal(a.body, &out)
+				for _, k := range out.Keys {
+					if _, err := e.store.GetAPIKey(context.Background(), ws, k.ID); err != nil {
+						t.Errorf("listed key %s is not %s's: %v", k.ID, ws, err)
+					}
+				}
+			},
+		},
+		{
+			method: "POST", path: "/v1/keys", body: `{"name":"ci"}`, want: member(want{201, ""}, want{201, ""}),
+			check: func(t *testing.T, ws string, a answer) {
+				var out createdKey
+				_ = json.Unmarshal(a.body, &out)
+				if !strings.HasPrefix(out.Key, "vk_"+ws+"_") {
+					t.Errorf("new key %q is not %s's", out.ID, ws)
+				}
+			},
+		},
+		{
+			// {acme-key}: a fresh live key of acme, for each case.
+			method: "DELETE", path: "/v1/keys/{acme-key}", want: member(want{204, ""}, want{404, "not_found"}),
+		},
+		{
+			method: "GET", path: "/v1/mentions", want: member(want{200, ""}, want{200, ""}),
+			check: func(t *testing.T, ws string, a answer) {
+				var out mentionPage
+				_ = json.Unmarshal(a.body, &out)
+				if len(out.Mentions) == 0 {
+					t.Error("no mentions")
+				}
+				for _, m := range out.Mentions {
+					if m.Workspace != ws {
+						t.Errorf("mention %s of %s listed for %s", m.ID, m.Workspace, ws)
+					}
+				}
+			},
+		},
 	}
 	for _, rt := range routes {
 		for _, c := range creds {
 			t.Run(rt.method+" "+rt.path+"/"+c.name, func(t *testing.T) {
-				path := rt.path
-				if strings.Contains(path, "{own}") {
-					// A fresh key of the workspace the credential belongs to.
-					own := e.keys["acme"]
-					if c.name == "other workspace's key" {
-						own = e.keys["globex"]
+				w, ok := rt.want[c.name]
+				if !ok {
+					t.Fatalf("no expectation for %q", c.name)
+				}
+				path, body := rt.path, rt.body
+				n++
+				body = strings.ReplaceAll(body, "{n}", fmt.Sprint(n))
+				var target string
+				if strings.Contains(path, "{acme-key}") {
+					var k createdKey
+					e.do(t, "POST", "/v1/keys", acme, `{"name":"target"}`, http.StatusCreated, &k)
+					target = k.ID
+					path = strings.ReplaceAll(path, "{acme-key}", target)
+				}
+				a := e.doAuth(t, rt.method, path, c.auth, body, w.status, nil)
+				if a.code() != w.code {
+					t.Errorf("code %q, want %q; body %s", a.code(), w.code, a.body)
+				}
+				if w.status >= 400 && !strings.HasPrefix(a.header.Get("Content-Type"), "application/json") {
+					t.Errorf("error is not JSON: %q", a.header.Get("Content-Type"))
+				}
+				if w.status < 300 && rt.check != nil {
+					ws := "acme"
+					if c.name == "another workspace's key" {
+						ws = "globex"
 					}
-					var k struct{ ID string }
-					e.do(t, "POST", "/v1/keys", own, `{"name":"tmp"}`, 201, &k)
-					path = strings.Replace(path, "{own}", k.ID, 1)
+					rt.check(t, ws, a)
 				}
-				body := rt.body
-				if rt.admin {
-					body = strings.Replace(body, "initech", "initech-"+strings.ReplaceAll(strings.ReplaceAll(c.name, " ", "-"), "'", ""), 1)
-				}
-				want := c.wsWant
-				if rt.admin {
-					want = c.adminWant
-				}
-				if want == 0 {
-					want = rt.ok
-				}
-				rec := e.do(t, rt.method, path, c.key(), body, want, nil)
-				if c.code != "" && code(t, rec) != c.code {
-					t.Errorf("code %q, want %q", code(t, rec), c.code)
-				}
-				if want >= 400 && !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
-					t.Errorf("error is not JSON: %q", rec.Header().Get("Content-Type"))
+				if target != "" && w.status != http.StatusNoContent {
+					// Refused: the target must still be live.
+					if k, err := e.store.GetAPIKey(context.Background(), "acme", target); err != nil || k.RevokedAt != nil {
+						t.Errorf("acme's key after a refused revoke: %+v, %v", k, err)
+					}
 				}
 			})
 		}
 	}
 }
 
+func (e *env) webhookSecret(t testing.TB, ws string, gen int) string {
+	t.Helper()
+	master, err := e.secrets.Get(context.Background(), secrets.MasterSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webhookSecret(master, &vigie.Workspace{ID: ws, SecretGeneration: gen})
+}
+
+// TestIsolation: a workspace's key never reaches another's keys, mentions
+// or workspace, whatever it asks.
 func TestIsolation(t *testing.T) {
 	e := setup(t, nil)
-	var ms struct{ Mentions []vigie.Mention }
-	e.do(t, "GET", "/v1/mentions", e.keys["globex"], "", 200, &ms)
-	if len(ms.Mentions) != 1 || ms.Mentions[0].Workspace != "globex" {
-		t.Errorf("globex sees %+v", ms.Mentions)
+	e.addMentions(t, "acme", 5)
+	e.addMentions(t, "globex", 3)
+	acmeKeys, globexKeys := e.keyIDs(t, e.keys["acme"]), e.keyIDs(t, e.keys["globex"])
+	for _, id := range globexKeys {
+		for _, other := range acmeKeys {
+			if id == other {
+				t.Errorf("key %s listed for both", id)
+			}
+		}
 	}
-	var acmeKeys struct{ Keys []keyView }
-	e.do(t, "GET", "/v1/keys", e.keys["acme"], "", 200, &acmeKeys)
-	// globex cannot revoke acme's key: it is not found in globex.
-	e.do(t, "DELETE", "/v1/keys/"+acmeKeys.Keys[0].ID, e.keys["globex"], "", 404, nil)
-	e.do(t, "GET", "/v1/workspace", e.keys["acme"], "", 200, nil)
-	var globexKeys struct{ Keys []keyView }
-	e.do(t, "GET", "/v1/keys", e.keys["globex"], "", 200, &globexKeys)
-	if len(globexKeys.Keys) != 1 {
-		t.Errorf("globex lists %d keys, want its 1", len(globexKeys.Keys))
+	if len(globexKeys) != 1 || globexKeys[0] != keyID(e.keys["globex"]) {
+		t.Errorf("globex lists %v, want only its own key", globexKeys)
 	}
-}
 
-func TestKeys_ShownOnceStoredHashed(t *testing.T) {
-	e := setup(t, nil)
-	var created keyView
-	e.do(t, "POST", "/v1/keys", e.keys["acme"], `{"name":"zapier"}`, 201, &created)
-	if !strings.HasPrefix(created.Key, "vk_acme_"+created.ID+"_") {
-		t.Fatalf("key %q does not name its workspace and id", created.Key)
+	// Page through each workspace's mentions one at a time.
+	cursors := map[string]string{}
+	for ws, want := range map[string]int{"acme": 6, "globex": 4} {
+		var n int
+		cursor := ""
+		for {
+			var page mentionPage
+			e.do(t, "GET", "/v1/mentions?limit=1&cursor="+cursor, e.keys[ws], "", http.StatusOK, &page)
+			for _, m := range page.Mentions {
+				n++
+				if m.Workspace != ws {
+					t.Errorf("%s's key listed a mention of %s", ws, m.Workspace)
+				}
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			cursor, cursors[ws] = page.NextCursor, page.NextCursor
+		}
+		if n != want {
+			t.Errorf("%s listed %d mentions, want %d", ws, n, want)
+		}
 	}
-	rec := e.do(t, "GET", "/v1/keys", e.keys["acme"], "", 200, nil)
-	secretPart := created.Key[strings.LastIndex(created.Key, "_")+1:]
-	if strings.Contains(rec.Body.String(), secretPart) || strings.Contains(rec.Body.String(), `"key"`) {
-		t.Errorf("listing shows a key: %s", rec.Body)
+	// A cursor of acme's listing is worthless to globex.
+	if a := e.do(t, "GET", "/v1/mentions?limit=1&cursor="+cursors["acme"], e.keys["globex"], "", http.StatusBadRequest, nil); a.field() != "cursor" {
+		t.Errorf("field %q, want cursor", a.field())
 	}
-	stored, err := e.store.GetAPIKey(context.Background(), "acme", created.ID)
-	if err != nil || len(stored.Hash) != 32 || bytes.Contains(stored.Hash, []byte(secretPart)) {
-		t.Errorf("stored key = %+v, %v; want a 32-byte hash", stored, err)
-	}
-	e.do(t, "GET", "/v1/workspace", created.Key, "", 200, nil)
-	e.do(t, "DELETE", "/v1/keys/"+created.ID, e.keys["acme"], "", 204, nil)
-	e.do(t, "DELETE", "/v1/keys/"+created.ID, e.keys["acme"], "", 204, nil) // idempotent
-	if rec := e.do(t, "GET", "/v1/workspace", created.Key, "", 401, nil); code(t, rec) != "revoked_key" {
-		t.Errorf("code %q, want revoked_key", code(t, rec))
-	}
-	e.do(t, "DELETE", "/v1/keys/nosuchkey", e.keys["acme"], "", 404, nil)
-}
-
-func TestWorkspaces_Validation(t *testing.T) {
-	e := setup(t, nil)
-	for _, tt := range []struct {
-		body  string
-		want  int
-		field string
-	}{
-		{`{"id":"acme","name":"again"}`, 409, ""},
-		{`{"name":"x"}`, 400, "id"},
-		{`{"id":"Bad_Id","name":"x"}`, 400, "id"},
-		{`{"id":"okid"}`, 400, "name"},
-		{`{"id":"okid","name":"x","extra":1}`, 400, ""},
-		{`{"id":`, 400, ""},
-		{`{"id":"okid","name":"` + strings.Repeat("n", 201) + `"}`, 400, "name"},
+	// A key with acme's id but globex's secret, and the reverse, are nothing.
+	for _, forged := range []string{
+		"vk_acme_" + keyID(e.keys["acme"]) + "_" + strings.SplitN(e.keys["globex"], "_", 4)[3],
+		"vk_acme_" + keyID(e.keys["globex"]) + "_" + strings.SplitN(e.keys["globex"], "_", 4)[3],
+		"vk_globex_" + keyID(e.keys["acme"]) + "_" + strings.SplitN(e.keys["acme"], "_", 4)[3],
 	} {
-		rec := e.do(t, "POST", "/v1/workspaces", e.admin, tt.body, tt.want, nil)
-		var b struct{ Error struct{ Field string } }
-		_ = json.Unmarshal(rec.Body.Bytes(), &b)
-		if tt.field != "" && b.Error.Field != tt.field {
-			t.Errorf("%s: field %q, want %q", tt.body, b.Error.Field, tt.field)
+		if a := e.do(t, "GET", "/v1/workspace", forged, "", http.StatusUnauthorized, nil); a.code() != "bad_key" {
+			t.Errorf("code %q, want bad_key", a.code())
 		}
 	}
 }
 
-func TestRotateWebhookSecret(t *testing.T) {
+func TestRoutes_NotFoundAndMethods(t *testing.T) {
 	e := setup(t, nil)
-	var a, b struct {
+	tests := []struct {
+		name, method, path string
+		want               int
+		code, allow        string
+	}{
+		{"unknown path", "GET", "/v1/nothing", 404, "not_found", ""},
+		{"root", "GET", "/", 404, "not_found", ""},
+		{"wrong method", "PUT", "/v1/keys", 405, "method_not_allowed", "GET, POST, HEAD"},
+		{"wrong method on a key", "GET", "/v1/keys/abcdefghijklmnop", 405, "method_not_allowed", "DELETE"},
+		{"unknown key", "DELETE", "/v1/keys/abcdefghijklmnop", 404, "not_found", ""},
+		{"malformed key id", "DELETE", "/v1/keys/..%2F..%2Fetc", 404, "not_found", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := e.do(t, tt.method, tt.path, e.keys["acme"], "", tt.want, nil)
+			if a.code() != tt.code || a.header.Get("Allow") != tt.allow {
+				t.Errorf("code %q, Allow %q; want %q, %q", a.code(), a.header.Get("Allow"), tt.code, tt.allow)
+			}
+			if a.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", a.header.Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+// TestLogsHoldNoSecrets runs every route, then looks for any key, secret
+// or hash in the logs.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	e := setup(t, nil)
+	var k createdKey
+	e.do(t, "POST", "/v1/keys", e.keys["acme"], `{"name":"zap"}`, 201, &k)
+	var rot struct {
 		WebhookSecret string `json:"webhook_secret"`
-		Generation    int
 	}
-	e.do(t, "POST", "/v1/workspace/webhook-secret", e.keys["acme"], "", 200, &a)
-	e.do(t, "POST", "/v1/workspace/webhook-secret", e.keys["acme"], "", 200, &b)
-	if a.Generation != 2 || b.Generation != 3 || a.WebhookSecret == b.WebhookSecret || !strings.HasPrefix(a.WebhookSecret, "whsec_") {
-		t.Errorf("rotations = %+v, %+v", a, b)
+	e.do(t, "POST", "/v1/workspace/webhook-secret", e.keys["acme"], "", 200, &rot)
+	e.do(t, "DELETE", "/v1/keys/"+k.ID, e.keys["acme"], "", 204, nil)
+	e.do(t, "GET", "/v1/workspace", k.Key, "", 401, nil)
+	e.do(t, "POST", "/v1/workspaces", e.admin[:10], `{}`, 401, nil)
+	e.do(t, "POST", "/v1/keys", e.keys["acme"], `{"name":"`+e.admin+`","x":1}`, 400, nil)
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"workspace":"acme"`) {
+		t.Errorf("logs do not name the workspace:\n%s", logs)
 	}
-}
-
-func TestMentions_Params(t *testing.T) {
-	e := setup(t, nil)
-	k := e.keys["acme"]
-	for _, tt := range []struct {
-		query, field string
-	}{
-		{"since=yesterday", "since"}, {"until=2026-13-01", "until"}, {"limit=0", "limit"}, {"limit=abc", "limit"},
-		{"limit=1000", "limit"}, {"cursor=garbage", "cursor"},
+	for name, secret := range map[string]string{
+		"admin key": e.admin, "admin key prefix": e.admin[:10], "acme key": strings.SplitN(e.keys["acme"], "_", 4)[3],
+		"new key": strings.SplitN(k.Key, "_", 4)[3], "webhook secret": strings.TrimPrefix(rot.WebhookSecret, "whsec_"),
 	} {
-		rec := e.do(t, "GET", "/v1/mentions?"+tt.query, k, "", 400, nil)
-		var b struct{ Error struct{ Field string } }
-		_ = json.Unmarshal(rec.Body.Bytes(), &b)
-		if b.Error.Field != tt.field {
-			t.Errorf("%s: field %q, want %q", tt.query, b.Error.Field, tt.field)
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs hold the %s:\n%s", name, logs)
 		}
 	}
-	var page struct {
-		Mentions []vigie.Mention
-		Next     string `json:"next_cursor"`
-	}
-	e.do(t, "GET", "/v1/mentions?since=2026-11-20T10:00:00Z&until=2026-11-20T12:00:00Z&limit=1", k, "", 200, &page)
-	if len(page.Mentions) != 1 || page.Next != "" {
-		t.Errorf("page = %+v", page)
-	}
-}
-
-type failingStore struct{ vigie.Store }
-
-func (failingStore) ListMentions(context.Context, string, vigie.MentionQuery) (*vigie.MentionPage, error) {
-	return nil, errors.New("dynamodb: connection refused to table secret-table-name")
-}
-
-func TestInternalErrorsDoNotLeak(t *testing.T) {
-	e := setup(t, func(s vigie.Store) vigie.Store { return failingStore{s} })
-	rec := e.do(t, "GET", "/v1/mentions", e.keys["acme"], "", 500, nil)
-	if strings.Contains(rec.Body.String(), "secret-table-name") || code(t, rec) != "internal" {
-		t.Errorf("500 body leaks: %s", rec.Body)
-	}
-}
-
-// FuzzCreateWorkspace: any body gets a 2xx or 4xx, never a panic or a 5xx.
-func FuzzCreateWorkspace(f *testing.F) {
-	for _, s := range []string{`{"id":"acme2","name":"Acme"}`, `{"id":""}`, `{}`, `[]`, `{"id":"a","name":"b","x":1}`, "\xff"} {
-		f.Add([]byte(s))
-	}
-	e := setup(f, nil)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		rec := e.do(t, "POST", "/v1/workspaces", e.admin, string(body), 0, nil)
-		if rec.Code >= 500 {
-			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
-		}
-	})
 }
