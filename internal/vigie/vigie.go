@@ -77,18 +77,39 @@ type Author struct {
 	Verified  *bool  `json:"verified,omitempty"`
 }
 
+// Mention kinds.
+const (
+	KindComment = "comment" // on one of the channel's own posts
+	KindReply   = "reply"   // an answer to a comment or post
+	KindMention = "mention" // a post that names the account
+	KindPost    = "post"    // a post found by a watch
+	KindArticle = "article" // a web page (feeds, alerts)
+	KindReview  = "review"
+)
+
 // Mention is one thing said somewhere, normalized whatever its source.
 type Mention struct {
 	ID         string           `json:"id"`
 	Workspace  string           `json:"workspace"`
 	Platform   string           `json:"platform"`
+	Channel    string           `json:"channel,omitempty"` // the connected channel it came through, if any
+	Kind       string           `json:"kind,omitempty"`    // KindComment, KindReply, ...
 	ExternalID string           `json:"external_id"`
+	ParentID   string           `json:"parent_id,omitempty"` // external id of what it answers
+	ThreadID   string           `json:"thread_id,omitempty"` // external id of the thread's root
 	Author     Author           `json:"author"`
 	Text       string           `json:"text"`
 	URL        string           `json:"url,omitempty"`
 	CreatedAt  time.Time        `json:"created_at"`
 	ReceivedAt time.Time        `json:"received_at"`
 	Metrics    map[string]int64 `json:"metrics,omitempty"`
+	// Watches are the ids of the workspace's watches whose query matches.
+	Watches []string `json:"watches,omitempty"`
+	// EditedAt is set when the author changed the text after it was first
+	// received; RemovedAt when it was deleted on the platform (the text is
+	// kept: what was said is part of the record).
+	EditedAt  *time.Time `json:"edited_at,omitempty"`
+	RemovedAt *time.Time `json:"removed_at,omitempty"`
 	// Analysis is the embedded model's reading of Text, set at ingestion.
 	Analysis *Analysis `json:"analysis,omitempty"`
 	// ExpiresAt, when set, is when the store forgets the mention (DynamoDB
