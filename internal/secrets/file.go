@@ -59,6 +59,22 @@ func (f File) Set(name, value string) error {
 	return f.write(m)
 }
 
+// Put implements Writer.
+func (f File) Put(_ context.Context, name, value string) error { return f.Set(name, value) }
+
+// Delete implements Writer.
+func (f File) Delete(_ context.Context, name string) error {
+	m, err := f.read()
+	if err != nil {
+		return err
+	}
+	if _, ok := m[name]; !ok {
+		return nil
+	}
+	delete(m, name)
+	return f.write(m)
+}
+
 // Ensure creates each named secret that the file lacks with a fresh random
 // value, and reports which it created. Existing values are kept.
 func (f File) Ensure(names ...string) (created []string, err error) {

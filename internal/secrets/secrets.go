@@ -39,6 +39,27 @@ type Source interface {
 	Get(ctx context.Context, name string) (Value, error)
 }
 
+// Writer keeps secrets that Vigie itself sets: the credentials of the
+// channels a workspace connects.
+type Writer interface {
+	Source
+	Put(ctx context.Context, name, value string) error
+	// Delete removes a secret; no error if there is none.
+	Delete(ctx context.Context, name string) error
+}
+
+// Names of app-level platform secrets, set by the operator.
+const (
+	MetaAppSecret   = "meta-app-secret"   // signs Meta webhook deliveries
+	MetaVerifyToken = "meta-verify-token" // answers Meta's subscription handshake
+	XConsumerSecret = "x-consumer-secret" // signs X Account Activity deliveries and CRC answers
+)
+
+// ChannelSecret is the name of a channel's credentials (a JSON object).
+func ChannelSecret(workspace, channel string) string {
+	return "channels/" + workspace + "/" + channel
+}
+
 // Derive returns a 32-byte key for purpose, derived from the master secret
 // with HKDF-SHA256. The same master and purpose always give the same key;
 // different purposes give independent keys.

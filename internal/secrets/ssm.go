@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,27 +34,78 @@ type SSM struct {
 	Endpoint    string       // default https://ssm.<region>.amazonaws.com
 	HTTP        *http.Client // default: 10 s timeout
 
-	mu     sync.Mutex
-	values map[string]string
+	mu       sync.Mutex
+	values   map[string]string
+	loadedAt time.Time
+	now      func() time.Time
 }
 
+// cacheFor is how long a function trusts its copy of the path: channel
+// credentials changed by the API reach the other functions within it.
+const cacheFor = 5 * time.Minute
+
 // Get returns the parameter Path/name. Errors: NotFound, Unavailable.
+// A name missing from the cached copy is read alone, so a channel connected
+// after the copy was made is found at once.
 func (s *SSM) Get(ctx context.Context, name string) (Value, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.values == nil {
+	now := time.Now()
+	if s.now != nil {
+		now = s.now()
+	}
+	if s.values == nil || now.Sub(s.loadedAt) > cacheFor {
 		values, err := s.load(ctx)
 		if err != nil {
 			return "", &vigie.Error{Kind: vigie.KindUnavailable, Message: "secrets unavailable", Err: err}
 		}
-		s.values = values
+		s.values, s.loadedAt = values, now
 	}
 	v, ok := s.values[name]
 	if !ok {
-		return "", vigie.Errorf(vigie.KindNotFound, "secret %q is not under %s", name, s.Path)
+		var out struct{ Parameter ssmParameter }
+		err := s.call(ctx, "GetParameter", map[string]any{"Name": s.name(name), "WithDecryption": true}, &out)
+		if errors.Is(err, errParameterNotFound) {
+			return "", vigie.Errorf(vigie.KindNotFound, "secret %q is not under %s", name, s.Path)
+		}
+		if err != nil {
+			return "", &vigie.Error{Kind: vigie.KindUnavailable, Message: "secrets unavailable", Err: err}
+		}
+		v = out.Parameter.Value
+		s.values[name] = v
 	}
 	return Value(v), nil
 }
+
+func (s *SSM) name(name string) string { return strings.TrimSuffix(s.Path, "/") + "/" + name }
+
+// Put implements Writer: a SecureString, replaced if it exists.
+func (s *SSM) Put(ctx context.Context, name, value string) error {
+	err := s.call(ctx, "PutParameter", map[string]any{"Name": s.name(name), "Value": value, "Type": "SecureString", "Overwrite": true}, &struct{}{})
+	if err != nil {
+		return &vigie.Error{Kind: vigie.KindUnavailable, Message: "secrets unavailable", Err: err}
+	}
+	s.mu.Lock()
+	if s.values != nil {
+		s.values[name] = value
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Delete implements Writer.
+func (s *SSM) Delete(ctx context.Context, name string) error {
+	err := s.call(ctx, "DeleteParameter", map[string]any{"Name": s.name(name)}, &struct{}{})
+	if err != nil && !errors.Is(err, errParameterNotFound) {
+		return &vigie.Error{Kind: vigie.KindUnavailable, Message: "secrets unavailable", Err: err}
+	}
+	s.mu.Lock()
+	delete(s.values, name)
+	s.mu.Unlock()
+	return nil
+}
+
+var errParameterNotFound = errors.New("ParameterNotFound")
 
 type ssmParameter struct {
 	Name, Value string
@@ -128,6 +180,9 @@ func (s *SSM) call(ctx context.Context, action string, in, out any) error {
 			Type string `json:"__type"`
 		}
 		_ = json.Unmarshal(data, &e)
+		if strings.HasSuffix(e.Type, "ParameterNotFound") {
+			return fmt.Errorf("ssm %s: %w", action, errParameterNotFound)
+		}
 		return fmt.Errorf("ssm %s: %s %s", action, resp.Status, e.Type)
 	}
 	return json.Unmarshal(data, out)

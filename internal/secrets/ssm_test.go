@@ -54,3 +54,41 @@ func TestSSM(t *testing.T) {
 		t.Errorf("Get with SSM down = %v, want unavailable", err)
 	}
 }
+
+// TestSSM_Writer puts, reads back and deletes a channel's credentials on
+// moto, and finds a parameter created after the cached copy of the path.
+func TestSSM_Writer(t *testing.T) {
+	moto := testsrv.Moto(t)
+	creds := credentials.NewStaticCredentialsProvider(testsrv.AccessKey, testsrv.SecretKey, "")
+	ctx := context.Background()
+	sdk := ssm.NewFromConfig(testsrv.AWSConfig(moto))
+	if _, err := sdk.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/vigie/w/master-secret"), Value: aws.String("m"),
+		Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+		t.Fatal(err)
+	}
+	api := &SSM{Path: "/vigie/w", Region: testsrv.Region, Credentials: creds, Endpoint: moto}
+	other := &SSM{Path: "/vigie/w", Region: testsrv.Region, Credentials: creds, Endpoint: moto}
+	if _, err := other.Get(ctx, MasterSecret); err != nil { // caches the path
+		t.Fatal(err)
+	}
+	name := ChannelSecret("acme", "ch_1")
+	if err := api.Put(ctx, name, `{"token":"t1"}`); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sdk.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/vigie/w/" + name)})
+	if err != nil || out.Parameter.Type != ssmtypes.ParameterTypeSecureString {
+		t.Fatalf("stored parameter = %+v, %v; want a SecureString", out, err)
+	}
+	if v, err := other.Get(ctx, name); err != nil || v.Reveal() != `{"token":"t1"}` {
+		t.Errorf("another process's Get = %q, %v", v.Reveal(), err)
+	}
+	if err := api.Delete(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Delete(ctx, name); err != nil {
+		t.Errorf("second Delete = %v, want nil", err)
+	}
+	if _, err := api.Get(ctx, name); !vigie.IsKind(err, vigie.KindNotFound) {
+		t.Errorf("Get after Delete = %v, want not found", err)
+	}
+}
