@@ -24,7 +24,7 @@ import (
 // Deps is what the API needs.
 type Deps struct {
 	Store   vigie.Store
-	Secrets secrets.Source // AdminKey and MasterSecret
+	Secrets secrets.Writer // AdminKey, MasterSecret; channel credentials
 	Clock   vigie.Clock    // default vigie.SystemClock
 	Logger  *slog.Logger   // default: discard
 	// MaxBodyBytes bounds request bodies; default DefaultMaxBodyBytes.

@@ -29,6 +29,17 @@ func (s *server) table() []route {
 		{"POST", "/v1/keys", member, s.createKey},
 		{"DELETE", "/v1/keys/{id}", member, s.revokeKey},
 		{"GET", "/v1/mentions", member, s.listMentions},
+		{"GET", "/v1/channels", member, s.listChannels},
+		{"POST", "/v1/channels", member, s.createChannel},
+		{"GET", "/v1/channels/{id}", member, s.getChannel},
+		{"PATCH", "/v1/channels/{id}", member, s.updateChannel},
+		{"DELETE", "/v1/channels/{id}", member, s.deleteChannel},
+		{"GET", "/v1/watches", member, s.listWatches},
+		{"POST", "/v1/watches", member, s.createWatch},
+		{"GET", "/v1/watches/{id}", member, s.getWatch},
+		{"PATCH", "/v1/watches/{id}", member, s.updateWatch},
+		{"DELETE", "/v1/watches/{id}", member, s.deleteWatch},
+		{"GET", "/v1/sources", member, s.listSources},
 	}
 }
 

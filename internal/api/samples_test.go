@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -27,6 +29,9 @@ func TestSamples(t *testing.T) {
 	want := map[string]int{
 		"health.json": 200, "create-workspace.json": 201, "get-workspace.json": 200, "rotate-webhook-secret.json": 200,
 		"list-keys.json": 200, "create-key.json": 201, "revoke-key.json": 204, "list-mentions.json": 200,
+		"list-channels.json": 200, "create-channel.json": 201, "get-channel.json": 200, "update-channel.json": 200,
+		"delete-channel.json": 204, "list-watches.json": 200, "create-watch.json": 201, "get-watch.json": 200,
+		"update-watch.json": 200, "delete-watch.json": 204, "list-sources.json": 200,
 	}
 	files, err := filepath.Glob(filepath.Join(sampleDir, "*.json"))
 	if err != nil || len(files) == 0 {
@@ -55,7 +60,14 @@ func TestSamples(t *testing.T) {
 			// A fresh key to revoke, so that acme keeps its own.
 			var spare createdKey
 			e.do(t, "POST", "/v1/keys", e.keys["acme"], `{"name":"spare"}`, 201, &spare)
-			payload := strings.NewReplacer("ADMIN_KEY", e.admin, "API_KEY", e.keys["acme"], "KEY_ID", spare.ID).Replace(string(raw))
+			// And a fresh channel and watch to read, change and remove (the
+			// sample's own account would conflict with the one connected).
+			var ch channelView
+			e.do(t, "POST", "/v1/channels", e.keys["acme"], fmt.Sprintf(`{"platform":"x","account_id":"%d","name":"spare"}`, time.Now().UnixNano()), 201, &ch)
+			var wa watchView
+			e.do(t, "POST", "/v1/watches", e.keys["acme"], `{"name":"spare","kind":"topic","query":"spare"}`, 201, &wa)
+			payload := strings.NewReplacer("ADMIN_KEY", e.admin, "API_KEY", e.keys["acme"], "KEY_ID", spare.ID,
+				"CHANNEL_ID", ch.ID, "WATCH_ID", wa.ID).Replace(string(raw))
 			out, err := h.Invoke(context.Background(), []byte(payload))
 			if err != nil {
 				t.Fatalf("Invoke: %v", err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -29,9 +30,11 @@ type Deps struct {
 	Config  config.Config
 	Store   vigie.Store
 	Bus     vigie.Bus
-	Secrets secrets.Source
+	Secrets secrets.Writer
 	Clock   vigie.Clock
 	Logger  *slog.Logger
+	// HTTP is the client of platform APIs; nil gives each its default.
+	HTTP *http.Client
 }
 
 // Options adjust Build for tests and the local runner.
@@ -50,11 +53,13 @@ type Options struct {
 	OnBusPut     func(entries int)
 	// Getenv reads the AWS environment; defaults to os.Getenv.
 	Getenv func(string) string
+	// HTTP replaces the platform APIs' client (tests and benchmarks).
+	HTTP *http.Client
 }
 
 // Build returns the dependencies cfg asks for. Close releases them.
 func Build(ctx context.Context, cfg config.Config, opts Options) (*Deps, error) {
-	d := &Deps{Config: cfg, Clock: opts.Clock, Logger: opts.Logger, Bus: opts.Bus}
+	d := &Deps{Config: cfg, Clock: opts.Clock, Logger: opts.Logger, Bus: opts.Bus, HTTP: opts.HTTP}
 	if d.Clock == nil {
 		d.Clock = vigie.SystemClock{}
 	}

@@ -28,6 +28,12 @@ type Config struct {
 	MaxBodyBytes     int64         // VIGIE_MAX_BODY_BYTES: largest accepted request body
 	WebhookTolerance time.Duration // VIGIE_WEBHOOK_TOLERANCE: allowed webhook clock skew
 	MentionRetention time.Duration // VIGIE_MENTION_RETENTION: how long mentions are kept (0: forever)
+	PollEvery        time.Duration // VIGIE_POLL_EVERY: default polling interval of a source
+	PollConcurrency  int           // VIGIE_POLL_CONCURRENCY: sources polled at once
+	MetaGraphURL     string        // VIGIE_META_GRAPH_URL: Meta Graph API base URL
+	XAPIURL          string        // VIGIE_X_API_URL: X API base URL
+	YouTubeAPIURL    string        // VIGIE_YOUTUBE_API_URL: YouTube Data API base URL
+	BlueskyURL       string        // VIGIE_BLUESKY_URL: default Bluesky PDS
 }
 
 // Var documents one variable: its name, default and meaning. The README's
@@ -53,6 +59,12 @@ var Vars = []Var{
 	{"VIGIE_MAX_BODY_BYTES", "1048576", "largest accepted request body, in bytes"},
 	{"VIGIE_WEBHOOK_TOLERANCE", "5m", "how far a signed webhook's timestamp may be from now"},
 	{"VIGIE_MENTION_RETENTION", "0", "how long mentions are kept, e.g. 9600h; 0 keeps them forever"},
+	{"VIGIE_POLL_EVERY", "5m", "default polling interval of a source (channels and watches may set their own)"},
+	{"VIGIE_POLL_CONCURRENCY", "8", "sources the watch function polls at once"},
+	{"VIGIE_META_GRAPH_URL", "https://graph.facebook.com", "Meta Graph API base URL"},
+	{"VIGIE_X_API_URL", "https://api.x.com", "X API base URL"},
+	{"VIGIE_YOUTUBE_API_URL", "https://www.googleapis.com/youtube/v3", "YouTube Data API base URL"},
+	{"VIGIE_BLUESKY_URL", "https://bsky.social", "Bluesky PDS for accounts that name none"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -106,6 +118,22 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:         oneOf("VIGIE_LOG_LEVEL", "debug", "info", "warn", "error"),
 		WebhookTolerance: duration("VIGIE_WEBHOOK_TOLERANCE"),
 		MentionRetention: duration("VIGIE_MENTION_RETENTION"),
+		PollEvery:        duration("VIGIE_POLL_EVERY"),
+		MetaGraphURL:     get("VIGIE_META_GRAPH_URL"),
+		XAPIURL:          get("VIGIE_X_API_URL"),
+		YouTubeAPIURL:    get("VIGIE_YOUTUBE_API_URL"),
+		BlueskyURL:       get("VIGIE_BLUESKY_URL"),
+	}
+	if n, err := strconv.Atoi(get("VIGIE_POLL_CONCURRENCY")); err != nil || n < 1 || n > 64 {
+		errs = append(errs, fmt.Errorf("VIGIE_POLL_CONCURRENCY=%q: must be a number from 1 to 64", get("VIGIE_POLL_CONCURRENCY")))
+	} else {
+		c.PollConcurrency = n
+	}
+	for _, u := range []struct{ name, v string }{{"VIGIE_META_GRAPH_URL", c.MetaGraphURL}, {"VIGIE_X_API_URL", c.XAPIURL},
+		{"VIGIE_YOUTUBE_API_URL", c.YouTubeAPIURL}, {"VIGIE_BLUESKY_URL", c.BlueskyURL}} {
+		if !strings.HasPrefix(u.v, "https://") && !strings.HasPrefix(u.v, "http://") {
+			errs = append(errs, fmt.Errorf("%s=%q: must be an http(s) URL", u.name, u.v))
+		}
 	}
 	if n, err := strconv.ParseInt(get("VIGIE_MAX_BODY_BYTES"), 10, 64); err != nil || n < 1 {
 		errs = append(errs, fmt.Errorf("VIGIE_MAX_BODY_BYTES=%q: must be a positive number of bytes", get("VIGIE_MAX_BODY_BYTES")))

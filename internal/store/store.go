@@ -130,9 +130,13 @@ const MaxMentionSize = 256 << 10
 // generous allowance for names, keys and fixed-size fields.
 func mentionSize(m *vigie.Mention) int {
 	n := 1024 + len(m.ID) + len(m.Workspace) + len(m.Platform) + len(m.ExternalID) +
-		len(m.Text) + len(m.URL) + len(m.Author.ID) + len(m.Author.Handle) + len(m.Author.Name)
+		len(m.Text) + len(m.URL) + len(m.Author.ID) + len(m.Author.Handle) + len(m.Author.Name) +
+		len(m.Channel) + len(m.Kind) + len(m.ParentID) + len(m.ThreadID)
 	for k := range m.Metrics {
 		n += len(k) + 32
+	}
+	for _, w := range m.Watches {
+		n += len(w) + 8
 	}
 	return n
 }
@@ -150,23 +154,53 @@ func CheckMentions(workspace string, ms []*vigie.Mention) error {
 		if m.Workspace != workspace {
 			return vigie.Invalidf("workspace", "mention %q does not belong to workspace %q", m.ID, workspace)
 		}
-		if err := CheckID("id", m.ID); err != nil {
+		if err := checkMention(m); err != nil {
 			return err
 		}
-		if m.CreatedAt.IsZero() {
-			return vigie.Invalidf("created_at", "mention %q has no creation time", m.ID)
-		}
-		if err := firstErr(
-			checkTime("created_at", m.CreatedAt),
-			checkTime("received_at", m.ReceivedAt),
-			checkTimePtr("expires_at", m.ExpiresAt),
-		); err != nil {
-			return err
-		}
-		if mentionSize(m) > MaxMentionSize {
-			return &vigie.Error{Kind: vigie.KindTooLarge, Code: vigie.KindTooLarge, Field: "text",
-				Message: fmt.Sprintf("mention %q is larger than %d bytes", m.ID, MaxMentionSize)}
-		}
+	}
+	return nil
+}
+
+// CheckMention validates m for UpdateMention.
+func CheckMention(m *vigie.Mention) error {
+	if m == nil {
+		return vigie.Invalidf("mention", "mention is missing")
+	}
+	if err := CheckWorkspaceID(m.Workspace); err != nil {
+		return err
+	}
+	return checkMention(m)
+}
+
+func checkMention(m *vigie.Mention) error {
+	if err := CheckID("id", m.ID); err != nil {
+		return err
+	}
+	if m.CreatedAt.IsZero() {
+		return vigie.Invalidf("created_at", "mention %q has no creation time", m.ID)
+	}
+	if err := firstErr(
+		checkTime("created_at", m.CreatedAt),
+		checkTime("received_at", m.ReceivedAt),
+		checkTimePtr("expires_at", m.ExpiresAt),
+		checkTimePtr("edited_at", m.EditedAt),
+		checkTimePtr("removed_at", m.RemovedAt),
+	); err != nil {
+		return err
+	}
+	if mentionSize(m) > MaxMentionSize {
+		return &vigie.Error{Kind: vigie.KindTooLarge, Code: vigie.KindTooLarge, Field: "text",
+			Message: fmt.Sprintf("mention %q is larger than %d bytes", m.ID, MaxMentionSize)}
+	}
+	return nil
+}
+
+// CheckMentionUpdate returns Invalid if next would change stored's creation
+// time, which places the mention in listings. Drivers call it with the
+// stored mention (DynamoDB: the one a failed condition sent back).
+func CheckMentionUpdate(stored, next *vigie.Mention) error {
+	if !stored.CreatedAt.Equal(next.CreatedAt) {
+		return vigie.Invalidf("created_at", "the creation time of mention %q cannot change", next.ID)
 	}
 	return nil
 }
@@ -310,12 +344,192 @@ func UTCPtr(t *time.Time) *time.Time {
 
 // SortAPIKeys puts keys in listing order: oldest first, ties by id.
 func SortAPIKeys(keys []*vigie.APIKey) {
-	slices.SortFunc(keys, func(a, b *vigie.APIKey) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+	sortOldestFirst(keys, func(k *vigie.APIKey) (time.Time, string) { return k.CreatedAt, k.ID })
+}
+
+// SortChannels puts channels in listing order: oldest first, ties by id.
+func SortChannels(cs []*vigie.Channel) {
+	sortOldestFirst(cs, func(c *vigie.Channel) (time.Time, string) { return c.CreatedAt, c.ID })
+}
+
+// SortWatches puts watches in listing order: oldest first, ties by id.
+func SortWatches(ws []*vigie.Watch) {
+	sortOldestFirst(ws, func(w *vigie.Watch) (time.Time, string) { return w.CreatedAt, w.ID })
+}
+
+// SortSources puts sources in listing order: by id.
+func SortSources(ss []*vigie.Source) {
+	slices.SortFunc(ss, func(a, b *vigie.Source) int { return strings.Compare(a.ID, b.ID) })
+}
+
+// SortWorkspaces puts workspaces in listing order: by id.
+func SortWorkspaces(ws []*vigie.Workspace) {
+	slices.SortFunc(ws, func(a, b *vigie.Workspace) int { return strings.Compare(a.ID, b.ID) })
+}
+
+// sortOldestFirst is the one "oldest first, ties by id" order of listings.
+func sortOldestFirst[T any](xs []T, key func(T) (time.Time, string)) {
+	slices.SortFunc(xs, func(a, b T) int {
+		ta, ia := key(a)
+		tb, ib := key(b)
+		if c := ta.Compare(tb); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(ia, ib)
 	})
+}
+
+// Limits on channels, watches and sources. They keep every record far
+// below DynamoDB's 400 KB item limit, so both drivers accept the same ones.
+const (
+	MaxLabelLen     = 200      // channel and watch names
+	MaxQueryLen     = 2048     // a watch's query
+	MaxURLLen       = 2048     // a channel's instance, a watch's feed or instance
+	MaxListLen      = 100      // a watch's feeds, its hashtags
+	MaxSourceText   = 32 << 10 // a source's cursor, its last error
+	maxAccountField = MaxIDLen // platform, account id, handle
+)
+
+// CheckChannel validates c for CreateChannel and UpdateChannel. Platform
+// and AccountID are printable ASCII without spaces; the platform has no '#'
+// either, as stores join the two into one index key.
+func CheckChannel(c *vigie.Channel) error {
+	if c == nil {
+		return vigie.Invalidf("channel", "channel is missing")
+	}
+	var err error
+	if strings.Contains(c.Platform, "#") {
+		err = vigie.Invalidf("platform", "platform must not contain '#'")
+	}
+	return firstErr(
+		CheckWorkspaceID(c.Workspace),
+		CheckID("id", c.ID),
+		CheckID("platform", c.Platform),
+		err,
+		CheckID("account_id", c.AccountID),
+		checkLen("instance", c.Instance, MaxURLLen),
+		checkLen("handle", c.Handle, maxAccountField),
+		checkLen("name", c.Name, MaxLabelLen),
+		checkStatus(c.Status),
+		checkInterval(c.PollEvery),
+		checkTime("created_at", c.CreatedAt),
+	)
+}
+
+// CheckChannelUpdate returns Invalid if next would change what stored
+// connects: the platform account, which the account index points at.
+func CheckChannelUpdate(stored, next *vigie.Channel) error {
+	if stored.Platform != next.Platform {
+		return vigie.Invalidf("platform", "the platform of channel %q cannot change", next.ID)
+	}
+	if stored.AccountID != next.AccountID {
+		return vigie.Invalidf("account_id", "the account of channel %q cannot change", next.ID)
+	}
+	return nil
+}
+
+// CheckWatch validates w for CreateWatch and UpdateWatch.
+func CheckWatch(w *vigie.Watch) error {
+	if w == nil {
+		return vigie.Invalidf("watch", "watch is missing")
+	}
+	var kind error
+	switch w.Kind {
+	case vigie.WatchBrand, vigie.WatchPerson, vigie.WatchCompetitor, vigie.WatchTopic:
+	default:
+		kind = vigie.Invalidf("kind", "kind must be brand, person, competitor or topic")
+	}
+	return firstErr(
+		CheckWorkspaceID(w.Workspace),
+		CheckID("id", w.ID),
+		checkRequired("name", w.Name, MaxLabelLen),
+		kind,
+		checkRequired("query", w.Query, MaxQueryLen),
+		checkList("feeds", w.Feeds, MaxURLLen),
+		checkList("mastodon_tags", w.MastodonTags, MaxLabelLen),
+		checkLen("mastodon_instance", w.MastodonInstance, MaxURLLen),
+		checkStatus(w.Status),
+		checkInterval(w.PollEvery),
+		checkTime("created_at", w.CreatedAt),
+	)
+}
+
+// CheckSource validates s for PutSource.
+func CheckSource(s *vigie.Source) error {
+	if s == nil {
+		return vigie.Invalidf("source", "source is missing")
+	}
+	var counts error
+	switch {
+	case s.Failures < 0:
+		counts = vigie.Invalidf("failures", "failures must not be negative")
+	case s.Version < 0:
+		counts = vigie.Invalidf("version", "version must not be negative")
+	}
+	return firstErr(
+		CheckWorkspaceID(s.Workspace),
+		CheckID("id", s.ID),
+		checkLen("cursor", s.Cursor, MaxSourceText),
+		checkLen("last_error", s.LastError, MaxSourceText),
+		counts,
+		checkTime("next_poll_at", s.NextPollAt),
+		checkTime("last_poll_at", s.LastPollAt),
+		checkTime("last_ok_at", s.LastOKAt),
+	)
+}
+
+// CheckRef validates the workspace and id that name a channel, watch or
+// source.
+func CheckRef(workspace, id string) error {
+	return firstErr(CheckWorkspaceID(workspace), CheckID("id", id))
+}
+
+// CheckAccount validates a ChannelByAccount lookup.
+func CheckAccount(platform, accountID string) error {
+	if strings.Contains(platform, "#") {
+		return vigie.Invalidf("platform", "platform must not contain '#'")
+	}
+	return firstErr(CheckID("platform", platform), CheckID("account_id", accountID))
+}
+
+func checkLen(field, v string, maxLen int) error {
+	if len(v) > maxLen {
+		return vigie.Invalidf(field, "%s must be at most %d bytes", field, maxLen)
+	}
+	return nil
+}
+
+func checkRequired(field, v string, maxLen int) error {
+	if strings.TrimSpace(v) == "" {
+		return vigie.Invalidf(field, "%s is required", field)
+	}
+	return checkLen(field, v, maxLen)
+}
+
+func checkList(field string, vs []string, maxLen int) error {
+	if len(vs) > MaxListLen {
+		return vigie.Invalidf(field, "%s must have at most %d entries", field, MaxListLen)
+	}
+	for _, v := range vs {
+		if err := checkRequired(field, v, maxLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkStatus(status string) error {
+	if status != vigie.StatusActive && status != vigie.StatusPaused {
+		return vigie.Invalidf("status", "status must be active or paused")
+	}
+	return nil
+}
+
+func checkInterval(d time.Duration) error {
+	if d < 0 {
+		return vigie.Invalidf("poll_every", "poll_every must not be negative")
+	}
+	return nil
 }
 
 // firstErr returns the first non-nil error: callers get one precise

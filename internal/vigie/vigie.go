@@ -169,6 +169,10 @@ type WorkspaceStore interface {
 	// then increments w.Version. Returns NotFound, or Conflict when another
 	// update came first.
 	UpdateWorkspace(ctx context.Context, w *Workspace) error
+	// ListWorkspaces returns every workspace, by id: for agency-wide jobs
+	// (the watch function's schedule) that then work one workspace at a
+	// time.
+	ListWorkspaces(ctx context.Context) ([]*Workspace, error)
 }
 
 // APIKeyStore keeps workspace API keys.
@@ -196,6 +200,10 @@ type MentionStore interface {
 	// ExistingMentions returns the subset of ids stored (and not expired) in
 	// workspace.
 	ExistingMentions(ctx context.Context, workspace string, ids []string) (map[string]bool, error)
+	// UpdateMention replaces a stored mention (an edit or a removal on the
+	// platform). NotFound if it is absent or expired. Its creation time and
+	// id cannot change.
+	UpdateMention(ctx context.Context, m *Mention) error
 	// GetMention returns NotFound if there is no such mention, or it expired.
 	GetMention(ctx context.Context, workspace, id string) (*Mention, error)
 	// ListMentions returns mentions created in [Since, Until), newest first.
@@ -209,6 +217,9 @@ type Store interface {
 	WorkspaceStore
 	APIKeyStore
 	MentionStore
+	ChannelStore
+	WatchStore
+	SourceStore
 	Close() error
 }
 

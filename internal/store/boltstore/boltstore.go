@@ -11,6 +11,15 @@
 //	store/workspaces/<ws>/keys/<id>            an API key, JSON (hash included)
 //	store/workspaces/<ws>/mentions/<id>        a mention, JSON
 //	store/workspaces/<ws>/mentions_by_time/<created_at>#<id>   empty; the listing index
+//	store/workspaces/<ws>/channels/<id>        a channel, JSON
+//	store/workspaces/<ws>/watches/<id>         a watch, JSON
+//	store/workspaces/<ws>/sources/<id>         a source's polling state, JSON
+//	store/accounts/<platform>\x00<account id>  {"workspace","channel"}: the one
+//	                                           index across workspaces, routing
+//	                                           app-level webhooks
+//
+// A channel and its account entry are written and deleted in the same
+// transaction.
 //
 // Other top-level buckets (the local bus keeps its queue under "bus/...")
 // belong to their owners; DB gives them the handle.
@@ -59,6 +68,7 @@ const openTimeout = 2 * time.Second
 
 var (
 	bucketRoot     = []byte("store/workspaces")
+	bucketAccounts = []byte("store/accounts")
 	keyWorkspace   = []byte("workspace")
 	bucketKeys     = []byte("keys")
 	bucketMentions = []byte("mentions")
@@ -84,8 +94,12 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketRoot)
-		return err
+		for _, name := range [][]byte{bucketRoot, bucketAccounts} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		_ = db.Close()
@@ -104,27 +118,43 @@ func (s *Store) Close() error { return s.db.Close() }
 // view runs fn in a read transaction on workspace's bucket, which is nil if
 // the workspace holds nothing yet.
 func (s *Store) view(ctx context.Context, op, ws string, fn func(b *bbolt.Bucket) error) error {
+	return s.viewTx(ctx, op, func(tx *bbolt.Tx) error {
+		return fn(tx.Bucket(bucketRoot).Bucket([]byte(ws)))
+	})
+}
+
+// viewTx runs fn in a read transaction.
+func (s *Store) viewTx(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) error {
 	if err := store.Canceled(ctx.Err(), op); err != nil {
 		return err
 	}
-	return s.wrap(op, s.db.View(func(tx *bbolt.Tx) error {
-		return fn(tx.Bucket(bucketRoot).Bucket([]byte(ws)))
-	}))
+	return s.wrap(op, s.db.View(fn))
 }
 
 // update runs fn in a write transaction on workspace's bucket, created if
 // needed.
 func (s *Store) update(ctx context.Context, op, ws string, fn func(b *bbolt.Bucket) error) error {
-	if err := store.Canceled(ctx.Err(), op); err != nil {
-		return err
-	}
-	return s.wrap(op, s.db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.Bucket(bucketRoot).CreateBucketIfNotExists([]byte(ws))
+	return s.updateTx(ctx, op, func(tx *bbolt.Tx) error {
+		b, err := wsBucket(tx, ws)
 		if err != nil {
 			return err
 		}
 		return fn(b)
-	}))
+	})
+}
+
+// updateTx runs fn in a write transaction.
+func (s *Store) updateTx(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) error {
+	if err := store.Canceled(ctx.Err(), op); err != nil {
+		return err
+	}
+	return s.wrap(op, s.db.Update(fn))
+}
+
+// wsBucket returns workspace's bucket in a write transaction, creating it
+// if needed.
+func wsBucket(tx *bbolt.Tx, ws string) (*bbolt.Bucket, error) {
+	return tx.Bucket(bucketRoot).CreateBucketIfNotExists([]byte(ws))
 }
 
 // wrap passes vigie errors through and turns anything else into Internal.
@@ -215,6 +245,30 @@ func (s *Store) UpdateWorkspace(ctx context.Context, w *vigie.Workspace) error {
 	}
 	w.Version++
 	return nil
+}
+
+// ListWorkspaces implements vigie.WorkspaceStore. Buckets are in key
+// order, which is id order.
+func (s *Store) ListWorkspaces(ctx context.Context) ([]*vigie.Workspace, error) {
+	const op = "boltstore.ListWorkspaces"
+	wss := []*vigie.Workspace{}
+	err := s.viewTx(ctx, op, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketRoot).ForEachBucket(func(k []byte) error {
+			// A bucket may hold a workspace's keys or mentions without the
+			// workspace itself: it is not listed.
+			v := tx.Bucket(bucketRoot).Bucket(k).Get(keyWorkspace)
+			if v == nil {
+				return nil
+			}
+			w := new(vigie.Workspace)
+			wss = append(wss, w)
+			return json.Unmarshal(v, w)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return wss, nil
 }
 
 // --- API keys ---
@@ -355,6 +409,8 @@ func marshalMention(m *vigie.Mention) ([]byte, error) {
 	rec.CreatedAt = rec.CreatedAt.UTC()
 	rec.ReceivedAt = rec.ReceivedAt.UTC()
 	rec.ExpiresAt = store.UTCPtr(rec.ExpiresAt)
+	rec.EditedAt = store.UTCPtr(rec.EditedAt)
+	rec.RemovedAt = store.UTCPtr(rec.RemovedAt)
 	return json.Marshal(&rec)
 }
 
@@ -454,6 +510,37 @@ func (s *Store) ExistingMentions(ctx context.Context, workspace string, ids []st
 		return nil, err
 	}
 	return found, nil
+}
+
+// UpdateMention implements vigie.MentionStore. The creation time cannot
+// change, so the listing index entry stays as it is.
+func (s *Store) UpdateMention(ctx context.Context, m *vigie.Mention) error {
+	const op = "boltstore.UpdateMention"
+	if err := store.CheckMention(m); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	return s.update(ctx, op, m.Workspace, func(b *bbolt.Bucket) error {
+		old := get(b, bucketMentions, m.ID)
+		if old == nil {
+			return store.NotFound(op, "mention")
+		}
+		stored, err := unmarshalMention(old)
+		if err != nil {
+			return err
+		}
+		if store.Expired(stored, now) {
+			return store.NotFound(op, "mention")
+		}
+		if err := store.CheckMentionUpdate(stored, m); err != nil {
+			return err
+		}
+		v, err := marshalMention(m)
+		if err != nil {
+			return err
+		}
+		return b.Bucket(bucketMentions).Put([]byte(m.ID), v)
+	})
 }
 
 // GetMention implements vigie.MentionStore.

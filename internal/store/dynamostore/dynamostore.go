@@ -2,12 +2,26 @@
 // (single-table design). It passes the same contract (storetest) as the
 // embedded boltstore.
 //
-// Items. Every partition key starts with the workspace, so no query can
-// reach across workspaces:
+// Items. Every partition key but the account index's starts with the
+// workspace, so no query can reach across workspaces:
 //
-//	workspace  PK=WS#<ws>  SK=WS
+//	workspace  PK=WS#<ws>  SK=WS      GSI1PK=WORKSPACES  GSI1SK=<ws>
 //	API key    PK=WS#<ws>  SK=KEY#<id>
-//	mention    PK=WS#<ws>  SK=M#<id>   GSI1PK=WS#<ws>#M  GSI1SK=<created_at>#<id>  ttl=<expiry, epoch s>
+//	mention    PK=WS#<ws>  SK=M#<id>  GSI1PK=WS#<ws>#M   GSI1SK=<created_at>#<id>  ttl=<expiry, epoch s>
+//	channel    PK=WS#<ws>  SK=C#<id>
+//	watch      PK=WS#<ws>  SK=W#<id>
+//	source     PK=WS#<ws>  SK=S#<id>
+//	account    PK=ACCOUNT#<platform>#<account id>  SK=ACCOUNT  (workspace, channel)
+//
+// The account item is the one global lookup: it routes app-level webhooks
+// to the channel that connected the account, and makes "one workspace per
+// account" a condition (CreateChannel writes both items in one
+// TransactWriteItems, each only if absent; DeleteChannel deletes both in
+// another). Durations (poll_every_ns) are int64 nanoseconds; zero times
+// and empty fields are left out.
+//
+// Workspaces written before GSI1PK was set on them are not listed by
+// ListWorkspaces until their next update.
 //
 // Times are written as fixed-width UTC strings with nanoseconds
 // (store.TimeLayout), so that string order is time order: GSI1SK sorts
@@ -23,10 +37,11 @@
 // write (use ExistingMentions first, a read, to skip known ones).
 // Options.OnWrite counts write requests, for benchmarks.
 //
-// Consistency. Gets, ExistingMentions and ListAPIKeys read strongly
-// consistently; ListMentions reads the GSI, which DynamoDB updates
-// asynchronously, so a mention may show in listings a moment after its
-// create returned.
+// Consistency. Gets, ExistingMentions, ChannelByAccount and the listings
+// of keys, channels, watches and sources read strongly consistently;
+// ListMentions and ListWorkspaces read the GSI, which DynamoDB updates
+// asynchronously, so a mention or workspace may show in listings a moment
+// after its create returned.
 package dynamostore
 
 import (
@@ -104,9 +119,22 @@ const (
 	skWorkspace     = "WS"
 	prefixKey       = "KEY#"
 	prefixMention   = "M#"
+	prefixChannel   = "C#"
+	prefixWatch     = "W#"
+	prefixSource    = "S#"
+	prefixAccount   = "ACCOUNT#"
+	skAccount       = "ACCOUNT"
+	// gsi1Workspaces is the GSI1 partition of all workspaces.
+	gsi1Workspaces = "WORKSPACES"
 )
 
 func pk(ws string) string { return prefixWorkspace + ws }
+
+// accountPK is the partition of a platform account's index item. Platforms
+// hold no '#' (store.CheckChannel), so the key is unambiguous.
+func accountPK(platform, accountID string) string {
+	return prefixAccount + platform + "#" + accountID
+}
 
 // gsi1pk is the partition of a workspace's mentions in GSI1.
 func gsi1pk(ws string) string { return prefixWorkspace + ws + "#M" }
@@ -119,6 +147,9 @@ var throttled = map[string]bool{
 	"RequestLimitExceeded":                   true,
 	"InternalServerError":                    true,
 	"ServiceUnavailable":                     true,
+	// A write to an item that a transaction (CreateChannel, DeleteChannel)
+	// holds at that moment.
+	"TransactionConflictException": true,
 }
 
 // fail maps an SDK error to a vigie kind: canceled contexts, throttling and

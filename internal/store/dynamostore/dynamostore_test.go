@@ -127,6 +127,16 @@ func TestStore_ItemLayout(t *testing.T) {
 	if _, err := s.CreateMentions(ctx, "acme", []*vigie.Mention{m}); err != nil {
 		t.Fatal(err)
 	}
+	ch := &vigie.Channel{Workspace: "acme", ID: "ch_1", Platform: "bluesky", AccountID: "did:plc:abc#x", Status: vigie.StatusActive, CreatedAt: created}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateWatch(ctx, &vigie.Watch{Workspace: "acme", ID: "wa_1", Name: "n", Kind: vigie.WatchBrand, Query: "q", Status: vigie.StatusActive, CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSource(ctx, &vigie.Source{Workspace: "acme", ID: "src_1"}); err != nil {
+		t.Fatal(err)
+	}
 	out, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table)})
 	if err != nil {
 		t.Fatal(err)
@@ -148,8 +158,12 @@ func TestStore_ItemLayout(t *testing.T) {
 		got = append(got, k)
 	}
 	want := []keys{
-		{PK: "WS#acme", SK: "WS"},
+		{PK: "WS#acme", SK: "WS", GSI1PK: "WORKSPACES", GSI1SK: "acme"},
 		{PK: "WS#acme", SK: "KEY#k1"},
+		{PK: "WS#acme", SK: "C#ch_1"},
+		{PK: "ACCOUNT#bluesky#did:plc:abc#x", SK: "ACCOUNT"},
+		{PK: "WS#acme", SK: "W#wa_1"},
+		{PK: "WS#acme", SK: "S#src_1"},
 		// created is 11:00:00.000000005 UTC; the TTL is rounded up.
 		{PK: "WS#acme", SK: "M#m_1", GSI1PK: "WS#acme#M", GSI1SK: "2026-03-01T11:00:00.000000005Z#m_1", TTL: fmt.Sprintf("N:%d", expires.Unix()+1)},
 	}
@@ -222,6 +236,69 @@ func TestStore_WritesPerMention(t *testing.T) {
 	}
 	if got := count(); len(got) != 0 {
 		t.Errorf("reads counted as writes: %v", got)
+	}
+}
+
+// TestStore_WritesPerRecord pins the write requests (and items) of the
+// record operations: a channel and its account index item go together in
+// one transaction; everything else is one item.
+func TestStore_WritesPerRecord(t *testing.T) {
+	client := newClient(testsrv.Dynoxide(t))
+	var mu sync.Mutex
+	writes := map[string]int{}
+	s, err := dynamostore.New(client, newTable(t, client), dynamostore.Options{
+		CursorKey: []byte("k"),
+		OnWrite: func(op string, items int) {
+			mu.Lock()
+			defer mu.Unlock()
+			writes[op] += items
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ch := &vigie.Channel{Workspace: "acme", ID: "ch_1", Platform: "x", AccountID: "42", Status: vigie.StatusActive, CreatedAt: now}
+	m := &vigie.Mention{ID: "m_1", Workspace: "acme", CreatedAt: now}
+	w := &vigie.Watch{Workspace: "acme", ID: "wa_1", Name: "n", Kind: vigie.WatchBrand, Query: "q", Status: vigie.StatusActive, CreatedAt: now}
+	src := &vigie.Source{Workspace: "acme", ID: "src_1"}
+	steps := []struct {
+		name string
+		call func() error
+		want map[string]int
+	}{
+		{"CreateChannel", func() error { return s.CreateChannel(ctx, ch) }, map[string]int{"TransactWriteItems": 2}},
+		{"CreateChannel refused", func() error {
+			err := s.CreateChannel(ctx, ch)
+			if !vigie.IsKind(err, vigie.KindConflict) {
+				return fmt.Errorf("got %v, want Conflict", err)
+			}
+			return nil
+		}, map[string]int{"TransactWriteItems": 2}},
+		{"UpdateChannel", func() error { return s.UpdateChannel(ctx, ch) }, map[string]int{"PutItem": 1}},
+		{"ChannelByAccount", func() error { _, err := s.ChannelByAccount(ctx, "x", "42"); return err }, map[string]int{}},
+		{"DeleteChannel", func() error { return s.DeleteChannel(ctx, "acme", "ch_1") }, map[string]int{"TransactWriteItems": 2}},
+		{"CreateMentions", func() error { _, err := s.CreateMentions(ctx, "acme", []*vigie.Mention{m}); return err }, map[string]int{"PutItem": 1}},
+		{"UpdateMention", func() error { return s.UpdateMention(ctx, m) }, map[string]int{"PutItem": 1}},
+		{"CreateWatch", func() error { return s.CreateWatch(ctx, w) }, map[string]int{"PutItem": 1}},
+		{"UpdateWatch", func() error { return s.UpdateWatch(ctx, w) }, map[string]int{"PutItem": 1}},
+		{"DeleteWatch", func() error { return s.DeleteWatch(ctx, "acme", "wa_1") }, map[string]int{"DeleteItem": 1}},
+		{"PutSource create", func() error { return s.PutSource(ctx, src) }, map[string]int{"PutItem": 1}},
+		{"PutSource update", func() error { return s.PutSource(ctx, src) }, map[string]int{"PutItem": 1}},
+		{"DeleteSource", func() error { return s.DeleteSource(ctx, "acme", "src_1") }, map[string]int{"DeleteItem": 1}},
+	}
+	for _, st := range steps {
+		if err := st.call(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		mu.Lock()
+		got := maps.Clone(writes)
+		clear(writes)
+		mu.Unlock()
+		if diff := cmp.Diff(st.want, got); diff != "" {
+			t.Errorf("%s: writes (-want +got):\n%s", st.name, diff)
+		}
 	}
 }
 

@@ -32,6 +32,7 @@ func TestFail_Kinds(t *testing.T) {
 		{"throttling", &smithy.GenericAPIError{Code: "ThrottlingException"}, vigie.KindUnavailable},
 		{"request limit", &smithy.GenericAPIError{Code: "RequestLimitExceeded"}, vigie.KindUnavailable},
 		{"server error", &smithy.GenericAPIError{Code: "InternalServerError"}, vigie.KindUnavailable},
+		{"transaction conflict", &smithy.GenericAPIError{Code: "TransactionConflictException"}, vigie.KindUnavailable},
 		{"network", &smithyhttp.RequestSendError{Err: io.ErrUnexpectedEOF}, vigie.KindUnavailable},
 		{"canceled", fmt.Errorf("op: %w", context.Canceled), vigie.KindUnavailable},
 		{"deadline", context.DeadlineExceeded, vigie.KindUnavailable},

@@ -101,6 +101,10 @@ loop:
 	return created, nil
 }
 
+// condExpired holds for an item that has expired at :now. An item without
+// expires_at never expires: the comparison is false.
+const condExpired = "#exp <= :now"
+
 // putMention writes one mention if absent or expired, and reports whether it
 // did.
 func (s *Store) putMention(ctx context.Context, op string, item map[string]types.AttributeValue, now string) (bool, error) {
@@ -108,7 +112,7 @@ func (s *Store) putMention(ctx context.Context, op string, item map[string]types
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.table),
 		Item:                      item,
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #exp <= :now"),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR " + condExpired),
 		ExpressionAttributeNames:  map[string]string{"#exp": attrExpiresAt},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: now}},
 	})
@@ -119,6 +123,50 @@ func (s *Store) putMention(ctx context.Context, op string, item map[string]types
 		return false, s.fail(op, err)
 	}
 	return true, nil
+}
+
+// UpdateMention implements vigie.MentionStore with one conditional
+// PutItem: the mention must be there, not expired (the negation of the
+// create condition), and have the same creation time, so that its GSI1
+// keys, rebuilt from the same time and id, stay as they are. Only when the
+// condition fails does the item that failed it tell NotFound from Invalid.
+func (s *Store) UpdateMention(ctx context.Context, m *vigie.Mention) error {
+	const op = "dynamostore.UpdateMention"
+	if err := store.CheckMention(m); err != nil {
+		return err
+	}
+	if err := store.Canceled(ctx.Err(), op); err != nil {
+		return err
+	}
+	item, err := marshalMention(m)
+	if err != nil {
+		return store.Internal(op, err)
+	}
+	now := s.clock.Now()
+	return s.putCond(ctx, op, mentionKey(m.Workspace, m.ID), item, condition{
+		expr:  "attribute_exists(PK) AND NOT (" + condExpired + ") AND #c = :c",
+		names: map[string]string{"#exp": attrExpiresAt, "#c": attrCreatedAt},
+		values: map[string]types.AttributeValue{
+			":now": &types.AttributeValueMemberS{Value: store.FormatTime(now)},
+			":c":   &types.AttributeValueMemberS{Value: store.FormatTime(m.CreatedAt)},
+		},
+	}, func(old map[string]types.AttributeValue) error {
+		if old == nil {
+			return store.NotFound(op, "mention")
+		}
+		stored, err := unmarshalMention(old)
+		if err != nil {
+			return store.Internal(op, err)
+		}
+		if store.Expired(stored, now) {
+			return store.NotFound(op, "mention")
+		}
+		if err := store.CheckMentionUpdate(stored, m); err != nil {
+			return err
+		}
+		// The item read after the failure passes: it changed meanwhile.
+		return store.Conflict(op, "mention was updated concurrently")
+	})
 }
 
 // ExistingMentions implements vigie.MentionStore with strongly consistent

@@ -22,6 +22,97 @@ var mentionTests = []subtest{
 	{"Expired", testMentionExpired},
 	{"Invalid", testMentionInvalid},
 	{"Size", testMentionSize},
+	{"Update", testMentionUpdate},
+	{"UpdateRefused", testMentionUpdateRefused},
+}
+
+func testMentionUpdate(t *testing.T, e *env) {
+	ms := []*vigie.Mention{newMention("acme", "a", t0), newMention("acme", "b", t0.Add(time.Minute)), newMention("acme", "c", t0.Add(2*time.Minute))}
+	e.mustCreateMentions(t, "acme", ms...)
+
+	edited, removed := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	m := e.mustGetMention(t, "acme", "b")
+	m.Text, m.EditedAt, m.Watches, m.Metrics = "edited text", &edited, []string{"wa_c"}, map[string]int64{"likes": 9}
+	m.CreatedAt = m.CreatedAt.In(time.FixedZone("CET", 3600)) // the same instant
+	if err := e.UpdateMention(e.ctx, m); err != nil {
+		t.Fatalf("UpdateMention: %v", err)
+	}
+	if diff := cmp.Diff(m, e.mustGetMention(t, "acme", "b")); diff != "" {
+		t.Errorf("after an edit, GetMention mismatch (-want +got):\n%s", diff)
+	}
+	m.RemovedAt = &removed
+	m.Watches, m.Metrics, m.Analysis = nil, nil, nil
+	if err := e.UpdateMention(e.ctx, m); err != nil {
+		t.Fatalf("UpdateMention: %v", err)
+	}
+	if diff := cmp.Diff(m, e.mustGetMention(t, "acme", "b")); diff != "" {
+		t.Errorf("after a removal, GetMention mismatch (-want +got):\n%s", diff)
+	}
+	// It keeps its place in listings, once.
+	if diff := cmp.Diff([]string{"c", "b", "a"}, e.walk(t, "acme", vigie.MentionQuery{Limit: 1})); diff != "" {
+		t.Errorf("listing after updates mismatch (-want +got):\n%s", diff)
+	}
+	p, err := e.ListMentions(e.ctx, "acme", vigie.MentionQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(m, p.Mentions[1]); diff != "" {
+		t.Errorf("listed mention after updates (-want +got):\n%s", diff)
+	}
+	// Still there: creating it again leaves it alone.
+	if got := e.mustCreateMentions(t, "acme", newMention("acme", "b", t0)); got[0] {
+		t.Errorf("creating an updated mention again = %v, want not created", got)
+	}
+}
+
+func testMentionUpdateRefused(t *testing.T, e *env) {
+	soon := t0.Add(time.Hour)
+	live, expiring := newMention("acme", "live", t0), newMention("acme", "expiring", t0)
+	expiring.ExpiresAt = &soon
+	e.mustCreateMentions(t, "acme", live, expiring)
+	tests := []struct {
+		name   string
+		change func(m *vigie.Mention)
+		kind   string
+	}{
+		{"absent", func(m *vigie.Mention) { m.ID = "ghost" }, vigie.KindNotFound},
+		{"through another workspace", func(m *vigie.Mention) { m.Workspace = "globex" }, vigie.KindNotFound},
+		{"creation time changed", func(m *vigie.Mention) { m.CreatedAt = m.CreatedAt.Add(time.Nanosecond) }, vigie.KindInvalid},
+		{"no creation time", func(m *vigie.Mention) { m.CreatedAt = time.Time{} }, vigie.KindInvalid},
+		{"no id", func(m *vigie.Mention) { m.ID = "" }, vigie.KindInvalid},
+		{"bad workspace", func(m *vigie.Mention) { m.Workspace = "ACME" }, vigie.KindInvalid},
+		{"edited past 9999", func(m *vigie.Mention) {
+			far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+			m.EditedAt = &far
+		}, vigie.KindInvalid},
+		{"too large", func(m *vigie.Mention) { m.Text = strings.Repeat("x", store.MaxMentionSize) }, vigie.KindTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMention("acme", "live", t0)
+			m.Text = "refused update"
+			tt.change(m)
+			wantKind(t, e.UpdateMention(e.ctx, m), tt.kind)
+		})
+	}
+	wantKind(t, e.UpdateMention(e.ctx, nil), vigie.KindInvalid)
+	if diff := cmp.Diff(live, e.mustGetMention(t, "acme", "live")); diff != "" {
+		t.Errorf("refused updates changed the mention (-want +got):\n%s", diff)
+	}
+	for _, ref := range [][2]string{{"acme", "ghost"}, {"globex", "live"}} {
+		_, err := e.GetMention(e.ctx, ref[0], ref[1])
+		wantKind(t, err, vigie.KindNotFound)
+	}
+
+	// An expired mention is absent: it cannot be updated.
+	e.clock.Set(soon)
+	m := newMention("acme", "expiring", t0)
+	m.Text = "too late"
+	wantKind(t, e.UpdateMention(e.ctx, m), vigie.KindNotFound)
+	e.clock.Set(t0)
+	if got := e.mustGetMention(t, "acme", "expiring"); got.Text == m.Text {
+		t.Errorf("an expired mention was updated")
+	}
 }
 
 func testMentionCreateGet(t *testing.T, e *env) {

@@ -35,6 +35,9 @@ func Run(t *testing.T, newStore func(t *testing.T, clock vigie.Clock) vigie.Stor
 		{"APIKey", apiKeyTests},
 		{"Mention", mentionTests},
 		{"List", listTests},
+		{"Channel", channelTests},
+		{"Watch", watchTests},
+		{"Source", sourceTests},
 		{"Isolation", isolationTests},
 		{"Context", contextTests},
 	}
@@ -136,7 +139,12 @@ func newMention(ws, id string, createdAt time.Time) *vigie.Mention {
 		ID:         id,
 		Workspace:  ws,
 		Platform:   "generic",
+		Channel:    "ch_1",
+		Kind:       vigie.KindReply,
 		ExternalID: "ext-" + id,
+		ParentID:   "ext-parent",
+		ThreadID:   "ext-root",
+		Watches:    []string{"wa_b", "wa_a"}, // kept in order
 		Author:     vigie.Author{ID: "u1", Handle: "@ada", Name: "Ada", Followers: &followers, Verified: &verified},
 		Text:       "Texte de " + id + " : très bien 👍 日本",
 		URL:        "https://example.test/" + id,

@@ -20,6 +20,35 @@ var workspaceTests = []subtest{
 	{"UpdateMissing", testWorkspaceUpdateMissing},
 	{"UpdateConcurrent", testWorkspaceUpdateConcurrent},
 	{"Invalid", testWorkspaceInvalid},
+	{"List", testWorkspaceList},
+}
+
+func testWorkspaceList(t *testing.T, e *env) {
+	got, err := e.ListWorkspaces(e.ctx)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("ListWorkspaces on an empty store = %v, %v; want none", got, err)
+	}
+	var want []*vigie.Workspace
+	for _, id := range []string{"globex", "acme", "acme-2", "0day"} {
+		want = append(want, e.mustCreateWorkspace(t, id))
+	}
+	want = []*vigie.Workspace{want[3], want[1], want[2], want[0]}
+	// Things stored for a workspace that was never created do not make it
+	// one.
+	e.mustCreateMentions(t, "initech", newMention("initech", "m1", t0))
+	e.mustCreateKey(t, newKey("initech", "k1", t0))
+	// An update shows.
+	want[1].Name = "Acme Inc"
+	if err := e.UpdateWorkspace(e.ctx, want[1]); err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.ListWorkspaces(e.ctx)
+	if err != nil {
+		t.Fatalf("ListWorkspaces: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ListWorkspaces mismatch, want all by id (-want +got):\n%s", diff)
+	}
 }
 
 func testWorkspaceCreateGet(t *testing.T, e *env) {
