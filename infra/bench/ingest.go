@@ -100,14 +100,24 @@ type ingestRig struct {
 	writes, entries  atomic.Int64
 	closeDeps        func() error
 	countsStoreWrite bool
+	deps             *app.Deps
 }
+
+// deliverer makes deliveries whose mentions are all new (fresh ids from
+// prefix); webhookID is the delivery's id where the format has one.
+type deliverer interface {
+	delivery(prefix, webhookID string) []byte
+	mentions() int
+}
+
+func (s *sample) mentions() int { return s.n }
 
 // newIngestRig builds the handler with VIGIE_STORE=store. Secrets come from
 // a file (the SSM read happens once per process, at init, and is measured
 // in the cold starts); the bus is eventbridgebus over countingEventBridge.
 func newIngestRig(ctx context.Context, dir, store, dynamoURL, table string) (*ingestRig, error) {
 	secretsFile := filepath.Join(dir, "secrets-"+store+".json")
-	if err := os.WriteFile(secretsFile, []byte(`{"master-secret":"`+master+`","admin-key":"bench-admin"}`), 0o600); err != nil {
+	if err := os.WriteFile(secretsFile, []byte(`{"master-secret":"`+master+`","admin-key":"bench-admin","meta-app-secret":"`+metaSecret+`"}`), 0o600); err != nil {
 		return nil, err
 	}
 	env := map[string]string{
@@ -130,7 +140,7 @@ func newIngestRig(ctx context.Context, dir, store, dynamoURL, table string) (*in
 	if err != nil {
 		return nil, err
 	}
-	r.closeDeps = d.Close
+	r.closeDeps, r.deps = d.Close, d
 	err = d.Store.CreateWorkspace(ctx, &vigie.Workspace{ID: workspace, Name: "Bench", CreatedAt: time.Now(), SecretGeneration: 1})
 	if err != nil && !vigie.IsKind(err, vigie.KindConflict) {
 		_ = d.Close()
@@ -157,7 +167,7 @@ type ingestStats struct {
 // run sends warmup unmeasured deliveries, then n signed deliveries of s with
 // fresh external ids, timed one by one, then the same n again byte for byte
 // (a sender's retry: same webhook-id, same body).
-func (r *ingestRig) run(ctx context.Context, s *sample, name string, warmup, n int) (ingestStats, error) {
+func (r *ingestRig) run(ctx context.Context, s deliverer, name string, warmup, n int) (ingestStats, error) {
 	send := func(p []byte) (time.Duration, error) {
 		start := time.Now()
 		out, err := r.invoke(ctx, p)
@@ -180,7 +190,7 @@ func (r *ingestRig) run(ctx context.Context, s *sample, name string, warmup, n i
 	for i := range payloads {
 		payloads[i] = s.delivery(fmt.Sprintf("%s-%d-%d", name, stamp, i), fmt.Sprintf("msg_%s_%d_%d", name, stamp, i))
 	}
-	st := ingestStats{mentions: n * s.n}
+	st := ingestStats{mentions: n * s.mentions()}
 	w0, e0 := r.writes.Load(), r.entries.Load()
 	for _, p := range payloads {
 		el, err := send(p)

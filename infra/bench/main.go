@@ -115,6 +115,12 @@ func run(ctx context.Context) error {
 	}
 	rows = append(rows, irows...)
 
+	mrows, err := metaRows(ctx, dir, dyn.URL)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, mrows...)
+
 	crows, err := coldRows(ctx, dir, dyn.URL, moto.URL, single)
 	if err != nil {
 		return err

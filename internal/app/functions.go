@@ -26,6 +26,7 @@ var handlers = map[string]func(d *Deps) any{
 		return handler.HTTP(ingest.NewHandler(ingest.Deps{
 			Store: d.Store, Bus: d.Bus, Secrets: d.Secrets, Clock: d.Clock, Logger: d.Logger,
 			MaxBodyBytes: d.Config.MaxBodyBytes, Tolerance: d.Config.WebhookTolerance, Retention: d.Config.MentionRetention,
+			Platforms: ingest.Platforms{MetaGraphURL: d.Config.MetaGraphURL, HTTP: d.HTTP},
 		}))
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"vigie/internal/analysis"
+	"vigie/internal/platform"
 	"vigie/internal/secrets"
 	"vigie/internal/vigie"
 	"vigie/internal/web"
@@ -26,6 +27,15 @@ type Deps struct {
 	Retention    time.Duration // 0 keeps mentions forever
 	// Analyzer scores each mention inline; nil uses the embedded models.
 	Analyzer *analysis.Analyzer
+	// Platforms are the platform APIs' addresses (tests point them at
+	// fakes).
+	Platforms Platforms
+}
+
+// Platforms configures the platform clients.
+type Platforms struct {
+	MetaGraphURL string       // default https://graph.facebook.com
+	HTTP         *http.Client // default: 10 s timeout
 }
 
 // Service ingests signed generic deliveries.
@@ -47,22 +57,14 @@ func NewService(d Deps) *Service {
 	if d.Tolerance <= 0 {
 		d.Tolerance = webhook.DefaultTolerance
 	}
+	if d.Platforms.HTTP == nil {
+		d.Platforms.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
 	return &Service{d: d}
 }
 
-// analyzer returns the configured analyzer or the embedded one. The
-// embedded weights are part of the binary: failing to read them is a build
-// defect (the analysis tests catch it); mentions are then stored unscored
-// rather than refused.
-func (s *Service) analyzer() *analysis.Analyzer {
-	if s.d.Analyzer != nil {
-		return s.d.Analyzer
-	}
-	a, err := analysis.Default()
-	if err != nil {
-		s.d.Logger.Error("analysis unavailable", "error", err)
-	}
-	return a
+func (s *Service) pipeline() *Pipeline {
+	return &Pipeline{Store: s.d.Store, Bus: s.d.Bus, Clock: s.d.Clock, Logger: s.d.Logger, Retention: s.d.Retention, Analyzer: s.d.Analyzer}
 }
 
 // Result tells what a delivery brought.
@@ -127,53 +129,15 @@ func (s *Service) Ingest(ctx context.Context, workspace string, h http.Header, b
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Received: len(mentions), Mentions: make([]string, len(mentions))}
-	ids := make([]string, len(mentions))
-	a := s.analyzer()
+	changes := make([]platform.Change, len(mentions))
 	for i, m := range mentions {
-		ids[i] = m.ID
-		res.Mentions[i] = m.ID
-		if a != nil {
-			r := a.Analyze(m.Text, analysis.Hints{Platform: m.Platform})
-			m.Analysis = &vigie.Analysis{Lang: r.Lang, LangConfidence: r.LangConfidence, Sentiment: r.Sentiment,
-				SentimentScore: r.SentimentScore, Toxicity: r.Toxicity, Toxic: r.Toxic, SpamScore: r.SpamScore, Spam: r.Spam}
-		}
-		if s.d.Retention > 0 {
-			exp := now.Add(s.d.Retention)
-			m.ExpiresAt = &exp
-		}
+		changes[i] = platform.Change{Op: platform.OpNew, Mention: m}
 	}
-	known, err := s.d.Store.ExistingMentions(ctx, ws.ID, ids)
+	out, err := s.pipeline().Accept(ctx, ws.ID, nil, changes)
 	if err != nil {
-		return Result{}, fmt.Errorf("ingest: existing mentions: %w", err)
+		return Result{}, err
 	}
-	var fresh []*vigie.Mention
-	var evs []vigie.Event
-	for _, m := range mentions {
-		if known[m.ID] {
-			continue
-		}
-		ev, err := vigie.NewMentionReceived(m)
-		if err != nil {
-			return Result{}, fmt.Errorf("ingest: event: %w", err)
-		}
-		fresh = append(fresh, m)
-		evs = append(evs, ev)
-	}
-	if len(fresh) > 0 {
-		if err := s.d.Bus.Publish(ctx, evs...); err != nil {
-			return Result{}, fmt.Errorf("ingest: announce: %w", err)
-		}
-		created, err := s.d.Store.CreateMentions(ctx, ws.ID, fresh)
-		if err != nil {
-			return Result{}, fmt.Errorf("ingest: store: %w", err)
-		}
-		for _, c := range created {
-			if c {
-				res.Created++
-			}
-		}
-	}
+	res := Result{Received: out.Received, Created: out.Created, Mentions: out.Mentions}
 	res.Duplicates = res.Received - res.Created
 	log.Info("delivery ingested", "received", res.Received, "created", res.Created, "duplicates", res.Duplicates)
 	return res, nil
@@ -212,6 +176,10 @@ func NewHandler(d Deps) http.Handler {
 		web.JSON(w, http.StatusMethodNotAllowed, web.ErrorBody{Error: web.ErrorDetail{
 			Code: "method_not_allowed", Message: "only POST is allowed here"}})
 	})
+	mux.HandleFunc("GET /v1/hooks/meta", s.metaHandshake)
+	mux.HandleFunc("POST /v1/hooks/meta", s.metaDelivery)
+	mux.HandleFunc("GET /v1/hooks/x", s.xCRC)
+	mux.HandleFunc("POST /v1/hooks/x", s.xDelivery)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, nil, vigie.Errorf(vigie.KindNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})

@@ -44,6 +44,19 @@ func (r *Runner) seedDemo(ctx context.Context) error {
 		if err := file.Set(demoKeySecret, created.APIKey); err != nil {
 			return err
 		}
+		// A brand watch, so that the demo's mentions come tagged.
+		body, _ = json.Marshal(map[string]string{"name": "Maison Lumen", "kind": "brand", "query": `"maison lumen" OR lumen OR #maisonlumen`})
+		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, r.URL()+"/v1/watches", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+created.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		wresp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("localrun: create demo watch: %w", err)
+		}
+		wresp.Body.Close()
+		if wresp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("localrun: create demo watch: API answered %s", wresp.Status)
+		}
 		if ws, err = r.deps.Store.GetWorkspace(ctx, DemoWorkspace); err != nil {
 			return err
 		}
@@ -65,7 +78,7 @@ demo workspace: %s
   webhook secret: %s
   admin key:      in %s
 try: make send WORKSPACE=%s FILE=events/ingest/generic-batch.json
-     curl -H "Authorization: Bearer %s" %s/v1/mentions
+     curl -H "Authorization: Bearer %s" %s/v1/mentions   (and /v1/watches, /v1/channels, /v1/sources)
 `, r.URL(), ws.ID, key.Reveal(), secret, r.cfg.SecretsFile, ws.ID, key.Reveal(), r.URL())
 	return nil
 }
