@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -115,7 +116,8 @@ func (s *sample) mentions() int { return s.n }
 // newIngestRig builds the handler with VIGIE_STORE=store. Secrets come from
 // a file (the SSM read happens once per process, at init, and is measured
 // in the cold starts); the bus is eventbridgebus over countingEventBridge.
-func newIngestRig(ctx context.Context, dir, store, dynamoURL, table string) (*ingestRig, error) {
+// extra adds to or overrides the environment of the functions.
+func newIngestRig(ctx context.Context, dir, store, dynamoURL, table string, extra map[string]string) (*ingestRig, error) {
 	secretsFile := filepath.Join(dir, "secrets-"+store+".json")
 	if err := os.WriteFile(secretsFile, []byte(`{"master-secret":"`+master+`","admin-key":"bench-admin","meta-app-secret":"`+metaSecret+`"}`), 0o600); err != nil {
 		return nil, err
@@ -126,6 +128,7 @@ func newIngestRig(ctx context.Context, dir, store, dynamoURL, table string) (*in
 		"AWS_REGION": awsRegion, "AWS_ACCESS_KEY_ID": awsKey, "AWS_SECRET_ACCESS_KEY": awsSecret,
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamoURL,
 	}
+	maps.Copy(env, extra)
 	getenv := func(k string) string { return env[k] }
 	cfg, err := config.Load(getenv)
 	if err != nil {

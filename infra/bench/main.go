@@ -121,6 +121,12 @@ func run(ctx context.Context) error {
 	}
 	rows = append(rows, mrows...)
 
+	wrows, err := watchRows(ctx, dir, dyn.URL)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, wrows...)
+
 	crows, err := coldRows(ctx, dir, dyn.URL, moto.URL, single)
 	if err != nil {
 		return err
@@ -153,7 +159,7 @@ func ingestRows(ctx context.Context, dir, dynamoURL string, single, batch *sampl
 	}
 	rows := []row{{name: `Ingest in process: app.Handler("ingest") via lambda.NewHandler(h).Invoke`}}
 	for _, s := range []struct{ label, store string }{{"bbolt", "bolt"}, {"dynoxide", "dynamodb"}} {
-		rig, err := newIngestRig(ctx, dir, s.store, dynamoURL, latencyTable)
+		rig, err := newIngestRig(ctx, dir, s.store, dynamoURL, latencyTable, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.label, err)
 		}

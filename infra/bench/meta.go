@@ -35,7 +35,7 @@ func (m metaDeliverer) delivery(prefix, _ string) []byte {
 			"post":         map[string]any{"status_type": "mobile_status_update", "is_published": true, "id": post},
 			"message":      fmt.Sprintf("Commentaire %d : la lampe Lumen est superbe, où l'acheter ?", i),
 			"post_id":      post,
-			"comment_id":   fmt.Sprintf("122131676912594941_%s%d", prefix, i),
+			"comment_id":   fmt.Sprintf("122131676912594941_%s%04d", prefix, i),
 			"created_time": time.Now().Unix(),
 			"item":         "comment", "parent_id": post, "verb": "add",
 		}}
@@ -58,7 +58,7 @@ func (m metaDeliverer) delivery(prefix, _ string) []byte {
 // metaRows measures Meta deliveries of 100 comment changes through the
 // ingest handler on dynoxide.
 func metaRows(ctx context.Context, dir, dynamoURL string) ([]row, error) {
-	rig, err := newIngestRig(ctx, dir, "dynamodb", dynamoURL, latencyTable)
+	rig, err := newIngestRig(ctx, dir, "dynamodb", dynamoURL, latencyTable, nil)
 	if err != nil {
 		return nil, err
 	}

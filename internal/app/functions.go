@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -11,6 +12,7 @@ import (
 	"vigie/internal/config"
 	"vigie/internal/handler"
 	"vigie/internal/ingest"
+	"vigie/internal/watch"
 )
 
 // handlers builds each function's Lambda handler from Deps. The keys are
@@ -28,6 +30,19 @@ var handlers = map[string]func(d *Deps) any{
 			MaxBodyBytes: d.Config.MaxBodyBytes, Tolerance: d.Config.WebhookTolerance, Retention: d.Config.MentionRetention,
 			Platforms: ingest.Platforms{MetaGraphURL: d.Config.MetaGraphURL, HTTP: d.HTTP},
 		}))
+	},
+	"watch": func(d *Deps) any {
+		s := watch.New(watch.Deps{
+			Store: d.Store, Secrets: d.Secrets, Clock: d.Clock, Logger: d.Logger,
+			Pipeline:    &ingest.Pipeline{Store: d.Store, Bus: d.Bus, Clock: d.Clock, Logger: d.Logger, Retention: d.Config.MentionRetention},
+			Every:       d.Config.PollEvery,
+			Concurrency: d.Config.PollConcurrency,
+			Platforms: watch.Platforms{YouTubeURL: d.Config.YouTubeAPIURL, XURL: d.Config.XAPIURL,
+				BlueskyURL: d.Config.BlueskyURL, HTTP: d.HTTP},
+		})
+		// The schedule's event says only that it is time: its content is
+		// not needed.
+		return func(ctx context.Context, _ json.RawMessage) (watch.Report, error) { return s.Run(ctx) }
 	},
 }
 
