@@ -83,7 +83,7 @@ func watchRows(ctx context.Context, dir, dynamoURL string) ([]row, error) {
 		return nil, err
 	}
 	rig, err := newIngestRig(ctx, dir, "dynamodb", dynamoURL, watchTable, map[string]string{
-		"VIGIE_YOUTUBE_API_URL": f.yt.URL(), "VIGIE_POLL_EVERY": every.String(),
+		"VIGIE_YOUTUBE_API_URL": f.yt.URL(), "VIGIE_POLL_EVERY": every.String(), "VIGIE_FEED_ADDRESSES": "any",
 	})
 	if err != nil {
 		return nil, err

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
-	"unicode"
 
+	"vigie/internal/platform/mastodon"
 	"vigie/internal/query"
 	"vigie/internal/vigie"
 	"vigie/internal/web"
@@ -105,11 +104,11 @@ func (in *watchInput) apply(w *vigie.Watch) error {
 		}
 		w.MastodonTags = nil
 		for i, t := range *in.MastodonTags {
-			t = strings.TrimPrefix(t, "#")
-			if t == "" || len(t) > 100 || strings.ContainsFunc(t, func(r rune) bool { return !(r == '_' || isLetterOrDigit(r)) }) {
+			tag, err := mastodon.NormalizeTag(t)
+			if err != nil {
 				return vigie.Invalidf(fmt.Sprintf("mastodon_tags[%d]", i), "a tag is letters, digits and underscores")
 			}
-			w.MastodonTags = append(w.MastodonTags, t)
+			w.MastodonTags = append(w.MastodonTags, tag)
 		}
 	}
 	if in.MastodonInstance != nil {
@@ -138,7 +137,6 @@ func (in *watchInput) apply(w *vigie.Watch) error {
 	return nil
 }
 
-func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 func (s *server) watch(r *http.Request) (*vigie.Watch, error) {
 	id := r.PathValue("id")

@@ -34,6 +34,7 @@ type Config struct {
 	XAPIURL          string        // VIGIE_X_API_URL: X API base URL
 	YouTubeAPIURL    string        // VIGIE_YOUTUBE_API_URL: YouTube Data API base URL
 	BlueskyURL       string        // VIGIE_BLUESKY_URL: default Bluesky PDS
+	FeedAddresses    string        // VIGIE_FEED_ADDRESSES: "public" or "any" addresses for feed URLs
 }
 
 // Var documents one variable: its name, default and meaning. The README's
@@ -65,6 +66,7 @@ var Vars = []Var{
 	{"VIGIE_X_API_URL", "https://api.x.com", "X API base URL"},
 	{"VIGIE_YOUTUBE_API_URL", "https://www.googleapis.com/youtube/v3", "YouTube Data API base URL"},
 	{"VIGIE_BLUESKY_URL", "https://bsky.social", "Bluesky PDS for accounts that name none"},
+	{"VIGIE_FEED_ADDRESSES", "public", "feed URLs may reach public addresses only (public), or loopback and private ones too (any: for feeds on your own network)"},
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -123,6 +125,7 @@ func Load(getenv func(string) string) (Config, error) {
 		XAPIURL:          get("VIGIE_X_API_URL"),
 		YouTubeAPIURL:    get("VIGIE_YOUTUBE_API_URL"),
 		BlueskyURL:       get("VIGIE_BLUESKY_URL"),
+		FeedAddresses:    oneOf("VIGIE_FEED_ADDRESSES", "public", "any"),
 	}
 	if n, err := strconv.Atoi(get("VIGIE_POLL_CONCURRENCY")); err != nil || n < 1 || n > 64 {
 		errs = append(errs, fmt.Errorf("VIGIE_POLL_CONCURRENCY=%q: must be a number from 1 to 64", get("VIGIE_POLL_CONCURRENCY")))

@@ -22,7 +22,7 @@ func TestLoad_Defaults(t *testing.T) {
 		Secrets: "file", SecretsFile: ".vigie/secrets.json", SSMPath: "/vigie/local", Addr: "127.0.0.1:8080",
 		Template: "template.yaml", LogLevel: "info", MaxBodyBytes: 1 << 20, WebhookTolerance: 5 * time.Minute,
 		PollEvery: 5 * time.Minute, PollConcurrency: 8, MetaGraphURL: "https://graph.facebook.com", XAPIURL: "https://api.x.com",
-		YouTubeAPIURL: "https://www.googleapis.com/youtube/v3", BlueskyURL: "https://bsky.social",
+		YouTubeAPIURL: "https://www.googleapis.com/youtube/v3", BlueskyURL: "https://bsky.social", FeedAddresses: "public",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(empty) mismatch (-want +got):\n%s", diff)

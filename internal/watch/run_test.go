@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 	ctx := context.Background()
 	yt, xf, ff := youtubefake.New(t), xfake.New(t), feedsfake.New(t)
 	xf.SetNow(func() time.Time { return e.now })
-	e.svc.d.Platforms = Platforms{YouTubeURL: yt.URL(), XURL: xf.URL()}
+	e.svc.d.Platforms = Platforms{YouTubeURL: yt.URL(), XURL: xf.URL(), HTTP: http.DefaultClient, FeedHTTP: http.DefaultClient}
 
 	e.connect(t, &vigie.Channel{Workspace: "acme", ID: "ch_yt", Platform: platform.YouTube, AccountID: acmeYT, Name: "Acme TV"},
 		`{"api_key":"`+youtubefake.APIKey+`"}`)
@@ -265,5 +265,29 @@ func TestRun_Social(t *testing.T) {
 	// The session outlives the run.
 	if n := bf.Calls("com.atproto.server.createSession"); n != 1 {
 		t.Errorf("%d Bluesky logins for two runs, want 1", n)
+	}
+}
+
+// TestRun_PrivateFeed: by default a feed URL reaching a loopback address
+// is refused before any request, and the source says why.
+func TestRun_PrivateFeed(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	ff := feedsfake.New(t)
+	u := ff.AddFeed(feedsfake.TalkwalkerPath("x"), feedsfake.Talkwalker, "lumen")
+	w := &vigie.Watch{Workspace: "acme", ID: "wa_lumen", Name: "Lumen", Kind: "brand", Query: "lumen", Feeds: []string{u},
+		Status: vigie.StatusActive, CreatedAt: t0}
+	if err := e.store.CreateWatch(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.svc.Run(ctx)
+	if err != nil || rep.Failed != 1 {
+		t.Fatalf("run: %+v %v", rep, err)
+	}
+	if s := e.source(t, "acme", sourceID("wa_lumen", "feed", u)); !strings.Contains(s.LastError, "not a public address") {
+		t.Errorf("source: %+v", s)
+	}
+	if n := len(ff.Requests()); n != 0 {
+		t.Errorf("the feed host got %d requests", n)
 	}
 }

@@ -116,7 +116,7 @@ func (s *Service) watchTargets(w *vigie.Watch, bsky *blueskyAccount) []*target {
 	var ts []*target
 	every := s.every(w.PollEvery)
 	hc, now := s.d.Platforms.HTTP, s.d.Clock.Now
-	fc := &feeds.Client{HTTP: hc, Now: now}
+	fc := &feeds.Client{HTTP: s.d.Platforms.FeedHTTP, Now: now}
 	for _, u := range w.Feeds {
 		u := u
 		ts = append(ts, &target{ws: w.Workspace, watch: w, every: every, id: sourceID(w.ID, "feed", u),

@@ -22,6 +22,7 @@ import (
 	"vigie/internal/ingest"
 	"vigie/internal/platform"
 	"vigie/internal/platform/bluesky"
+	"vigie/internal/platform/feeds"
 	"vigie/internal/query"
 	"vigie/internal/secrets"
 	"vigie/internal/vigie"
@@ -47,6 +48,9 @@ type Platforms struct {
 	XURL       string
 	BlueskyURL string // default PDS when a channel names none
 	HTTP       *http.Client
+	// FeedHTTP fetches feeds, whose URLs come from users: by default it
+	// connects to public addresses only (feeds.PublicHTTPClient).
+	FeedHTTP *http.Client
 }
 
 // Deps is what the watch function needs.
@@ -90,6 +94,9 @@ func New(d Deps) *Service {
 	}
 	if d.Platforms.HTTP == nil {
 		d.Platforms.HTTP = &http.Client{Timeout: 20 * time.Second}
+	}
+	if d.Platforms.FeedHTTP == nil {
+		d.Platforms.FeedHTTP = feeds.PublicHTTPClient(20 * time.Second)
 	}
 	return &Service{d: d}
 }
