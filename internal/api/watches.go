@@ -137,7 +137,6 @@ func (in *watchInput) apply(w *vigie.Watch) error {
 	return nil
 }
 
-
 func (s *server) watch(r *http.Request) (*vigie.Watch, error) {
 	id := r.PathValue("id")
 	if !validRecordID("wa_", id) {
