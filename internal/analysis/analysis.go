@@ -8,6 +8,7 @@ package analysis
 
 import (
 	_ "embed"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -45,6 +46,9 @@ type Result struct {
 // Analyzer holds the loaded models. It is safe for concurrent use.
 type Analyzer struct {
 	lang, sentEN, sentFR, toxEN, toxFR, spam *model
+	// spamYouTube scores YouTube comments, whose spam (channel promotion,
+	// "check out my video") differs from SMS and tweet spam.
+	spamYouTube *model
 }
 
 var (
@@ -65,8 +69,8 @@ func load(data []byte) (*Analyzer, error) {
 		return nil, err
 	}
 	a := &Analyzer{lang: ms["lang"], sentEN: ms["sentiment_en"], sentFR: ms["sentiment_fr"],
-		toxEN: ms["toxic_en"], toxFR: ms["toxic_fr"], spam: ms["spam"]}
-	for _, m := range []*model{a.lang, a.sentEN, a.sentFR, a.toxEN, a.toxFR, a.spam} {
+		toxEN: ms["toxic_en"], toxFR: ms["toxic_fr"], spam: ms["spam"], spamYouTube: ms["spam_youtube"]}
+	for _, m := range []*model{a.lang, a.sentEN, a.sentFR, a.toxEN, a.toxFR, a.spam, a.spamYouTube} {
 		if m == nil {
 			return nil, errWeights
 		}
@@ -77,8 +81,8 @@ func load(data []byte) (*Analyzer, error) {
 var pool = sync.Pool{New: func() any { return &scratch{} }}
 
 type scratch struct {
-	toks  []string
-	feats []uint32
+	toks         []string
+	feats, extra []uint32
 }
 
 // Analyze scores text. Empty or meaningless input gets a defined answer:
@@ -89,6 +93,12 @@ func (a *Analyzer) Analyze(text string, h Hints) Result {
 	s.toks = tokens(text, s.toks[:0])
 	r := Result{Lang: "other", Sentiment: "neutral"}
 	if !hasWords(s.toks) {
+		// Nothing to read a language, a mood or an insult from; but a
+		// bare link is what much spam is.
+		if slices.Contains(s.toks, tokURL) {
+			s.feats = featurize(s.toks, s.feats[:0])
+			a.spamScore(text, h, s, &r)
+		}
 		return r
 	}
 	s.feats = featurize(s.toks, s.feats[:0])
@@ -119,9 +129,22 @@ func (a *Analyzer) Analyze(text string, h Hints) Result {
 	r.Sentiment, r.SentimentScore = sent.classes[best], p[2]-p[0]
 	tox.probs(s.feats, p[:2])
 	r.Toxicity, r.Toxic = p[1], p[1] >= float64(tox.threshold)
-	a.spam.probs(s.feats, p[:2])
-	r.SpamScore, r.Spam = p[1], p[1] >= float64(a.spam.threshold)
+	a.spamScore(text, h, s, &r)
 	return r
+}
+
+func (a *Analyzer) spamScore(text string, h Hints, s *scratch, r *Result) {
+	m := a.spam
+	if strings.EqualFold(h.Platform, "youtube") {
+		m = a.spamYouTube
+	}
+	fs := m.features(text, s.toks, s.feats, s.extra)
+	if m.links {
+		s.extra = fs
+	}
+	var p [2]float64
+	m.probs(fs, p[:])
+	r.SpamScore, r.Spam = p[1], p[1] >= float64(m.threshold)
 }
 
 func hasWords(toks []string) bool {

@@ -61,11 +61,19 @@ func TestAnalyze_BadInput(t *testing.T) {
 	a := analyzer(t)
 	neutral := Result{Lang: "other", Sentiment: "neutral"}
 	for name, text := range map[string]string{
-		"empty": "", "whitespace": " \t\n ", "emoji only": "😀😀🔥", "url only": "https://example.com/x",
+		"empty": "", "whitespace": " \t\n ", "emoji only": "😀😀🔥",
 		"invalid utf8": "\xff\xfe\xfd", "handles only": "@a @b",
 	} {
 		if got := a.Analyze(text, Hints{}); got != neutral {
 			t.Errorf("%s: Analyze = %+v, want %+v", name, got, neutral)
+		}
+	}
+	// A bare link has no language, mood or insult to read, but is what
+	// much spam is: it is scored for spam only.
+	for _, h := range []Hints{{}, {Platform: "youtube"}} {
+		got := a.Analyze("http://shhort.com/a?r=G8iX5cTKd\ufeff", h)
+		if got.Lang != "other" || got.Sentiment != "neutral" || got.Toxic || got.Toxicity != 0 || !got.Spam {
+			t.Errorf("url only, %+v: Analyze = %+v, want neutral and spam", h, got)
 		}
 	}
 	big := strings.Repeat("great product, love it. ", 50_000) // > 1 MB
@@ -116,12 +124,18 @@ func TestWeights_Corrupt(t *testing.T) {
 }
 
 func FuzzAnalyze(f *testing.F) {
-	for _, s := range []string{"", "I love it", "pas terrible", "\xff", "😀", "@u http://x #t", strings.Repeat("a", 5000)} {
-		f.Add(s)
+	for _, s := range []string{"", "I love it", "pas terrible", "\xff", "😀", "@u http://x #t", strings.Repeat("a", 5000),
+		"http://shhort.com/a?r=x\ufeff", "www.x.com/y?z a.com b.org", "https://", "http://?/", "go to .com. now"} {
+		f.Add(s, false)
+		f.Add(s, true)
 	}
 	a := analyzer(f)
-	f.Fuzz(func(t *testing.T, s string) {
-		r := a.Analyze(s, Hints{})
+	f.Fuzz(func(t *testing.T, s string, youtube bool) {
+		h := Hints{}
+		if youtube {
+			h.Platform = "youtube"
+		}
+		r := a.Analyze(s, h)
 		if r.SentimentScore < -1 || r.SentimentScore > 1 || r.Toxicity < 0 || r.Toxicity > 1 || r.SpamScore < 0 || r.SpamScore > 1 {
 			t.Fatalf("out of range: %+v", r)
 		}
@@ -129,6 +143,9 @@ func FuzzAnalyze(f *testing.F) {
 		case "fr", "en", "other":
 		default:
 			t.Fatalf("lang %q", r.Lang)
+		}
+		if again := a.Analyze(s, h); again != r {
+			t.Fatalf("not deterministic: %+v then %+v", r, again)
 		}
 	})
 }
@@ -158,5 +175,29 @@ func TestAnalyze_OrdinaryMentions(t *testing.T) {
 		if r := a.Analyze(m.Text, Hints{}); r.Toxic || r.Spam {
 			t.Errorf("Analyze(%q) = %+v: flags an ordinary post", m.Text, r)
 		}
+	}
+}
+
+// YouTube comments are scored by their own spam model: channel promotion
+// is spam, ordinary comments (French ones too) are not, and the hint is
+// what selects it.
+func TestAnalyze_YouTubeSpam(t *testing.T) {
+	a := analyzer(t)
+	yt := Hints{Platform: "youtube"}
+	for text, want := range map[string]bool{
+		"Check out my channel, I make covers! Subscribe please":             true,
+		"Hey guys please subscribe to my channel http://www.youtube.com/x":  true,
+		"Love this song, brings back memories":                              false,
+		"Superbe vidéo, merci !":                                            false,
+		"J'adore cette chanson, elle me rappelle mon enfance":               false,
+		"Où peut-on acheter ce modèle ? La lampe Lumen est superbe en noir": false,
+	} {
+		if got := a.Analyze(text, yt); got.Spam != want {
+			t.Errorf("Analyze(%q, youtube).Spam = %v (%.3f), want %v", text, got.Spam, got.SpamScore, want)
+		}
+	}
+	text := "Abonnez-vous à ma chaîne pour plus de vidéos !"
+	if a.Analyze(text, yt).SpamScore == a.Analyze(text, Hints{}).SpamScore {
+		t.Error("the YouTube hint does not change the spam model")
 	}
 }

@@ -32,9 +32,9 @@ func (m Model) Calibrate(negatives []string, maxRate float64) float64 {
 
 // Predict returns the class probabilities of text.
 func (m Model) Predict(text string) []float64 {
-	toks := tokens(text, nil)
 	p := make([]float64, len(m.m.classes))
-	m.m.probs(featurize(toks, nil), p)
+	toks := tokens(text, nil)
+	m.m.probs(m.m.features(text, toks, featurize(toks, nil), nil), p)
 	return p
 }
 
@@ -65,11 +65,14 @@ func (a *Analyzer) Probs(name, text string) ([]float64, []string) {
 		m = a.toxFR
 	case "spam":
 		m = a.spam
+	case "spam_youtube":
+		m = a.spamYouTube
 	default:
 		return nil, nil
 	}
 	p := make([]float64, len(m.classes))
-	m.probs(featurize(tokens(text, nil), nil), p)
+	toks := tokens(text, nil)
+	m.probs(m.features(text, toks, featurize(toks, nil), nil), p)
 	return p, m.classes
 }
 

@@ -1,5 +1,7 @@
 package analysis
 
+import "strings"
+
 // Features are hashed: each word, word pair and character n-gram maps to
 // one of 2^hashBits buckets, so the models need no vocabulary and any text
 // has features.
@@ -53,4 +55,49 @@ func hashBytes(seed uint64, b []byte) uint64 {
 		h *= fnvPrime
 	}
 	return h
+}
+
+// linkFeatures adds what a text's links say, for the models trained with
+// them (spam): the host, its registered label and top-level domain, and
+// whether a path or query follows. Spam is mostly links, and which site a
+// link points to tells more than that there is one; the shared word
+// features see only <url>.
+func linkFeatures(text string, out []uint32) []uint32 {
+	n := 0
+	for _, field := range strings.Fields(cut(text)) {
+		low := strings.ToLower(strings.TrimRight(field, ".,!?;:)\"'\ufeff"))
+		rest, scheme := strings.CutPrefix(low, "https://")
+		if !scheme {
+			rest, scheme = strings.CutPrefix(low, "http://")
+		}
+		if !scheme && !strings.HasPrefix(low, "www.") && !isDomain(low) {
+			continue
+		}
+		n++
+		host, path, _ := strings.Cut(rest, "/")
+		host, query, _ := strings.Cut(host, "?")
+		host = strings.TrimPrefix(host, "www.")
+		if host == "" || len(host) > 80 {
+			continue
+		}
+		out = append(out, uint32(hashString(20, host)%dim))
+		if dot := strings.LastIndexByte(host, '.'); dot > 0 {
+			sld := host[:dot]
+			sld = sld[strings.LastIndexByte(sld, '.')+1:]
+			out = append(out, uint32(hashString(21, host[dot+1:])%dim))
+			out = append(out, uint32(hashString(22, sld)%dim))
+		}
+		switch {
+		case strings.Contains(path, "?") || query != "":
+			out = append(out, uint32(hashString(23, "query")%dim))
+		case path != "":
+			out = append(out, uint32(hashString(23, "path")%dim))
+		default:
+			out = append(out, uint32(hashString(23, "bare")%dim))
+		}
+	}
+	if n > 1 {
+		out = append(out, uint32(hashString(24, "links")%dim))
+	}
+	return out
 }

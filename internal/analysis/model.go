@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 )
 
@@ -20,8 +21,10 @@ type model struct {
 	// threshold is the probability of the second class above which a
 	// binary model says yes (0.5 unless calibrated at training).
 	threshold float32
-	bias      []float32
-	q         []int8 // dim × len(classes), feature-major
+	// links adds linkFeatures to the shared features.
+	links bool
+	bias  []float32
+	q     []int8 // dim × len(classes), feature-major
 }
 
 // scores writes the class probabilities of feats into p.
@@ -50,9 +53,19 @@ func (m *model) probs(feats []uint32, p []float64) {
 	}
 }
 
-// The weights file: "VIGW2", a model count, then per model its name,
-// classes, scale, threshold, biases and int8 weights, little-endian.
-const magic = "VIGW2"
+// features returns the features m reads: the shared ones of the text
+// (base, from toks), plus its own when it has any, written into buf.
+func (m *model) features(text string, toks []string, base, buf []uint32) []uint32 {
+	if !m.links || !slices.Contains(toks, tokURL) {
+		return base
+	}
+	return linkFeatures(text, append(buf[:0], base...))
+}
+
+// The weights file: "VIGW3", a model count, then per model its name,
+// classes, flags (1: links), scale, threshold, biases and int8 weights,
+// little-endian.
+const magic = "VIGW3"
 
 func marshalModels(ms []*model) []byte {
 	out := []byte(magic)
@@ -67,6 +80,11 @@ func marshalModels(ms []*model) []byte {
 		for _, c := range m.classes {
 			str(c)
 		}
+		var flags byte
+		if m.links {
+			flags |= 1
+		}
+		out = append(out, flags)
 		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(m.scale))
 		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(m.threshold))
 		for _, b := range m.bias {
@@ -120,6 +138,11 @@ func unmarshalModels(data []byte) (map[string]*model, error) {
 			}
 			m.classes = append(m.classes, c)
 		}
+		if len(data) < 1 || data[0]&^1 != 0 {
+			return nil, errWeights
+		}
+		m.links = data[0]&1 != 0
+		data = data[1:]
 		if len(data) < 8+4*k+dim*k {
 			return nil, fmt.Errorf("%w: model %s is cut short", errWeights, m.name)
 		}

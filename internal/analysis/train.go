@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Example is one labeled text for training.
@@ -17,7 +18,12 @@ type TrainOptions struct {
 	Rate     float64 // AdaGrad learning rate, default 0.3
 	L2       float64 // per-step L2 decay of touched weights, default 1e-6
 	Balanced bool    // weight classes inversely to their frequency (for macro metrics)
-	Seed     uint64
+	Links    bool    // add link features (see linkFeatures)
+	// Average trains this many models, from seeds Seed, Seed+1…, and
+	// averages their weights: one model of the same size, with less of
+	// the variance a small dataset's shuffle order gives (default 1).
+	Average int
+	Seed    uint64
 }
 
 // train fits a multinomial logistic regression with AdaGrad, single
@@ -38,6 +44,9 @@ func train(name string, classes []string, exs []Example, o TrainOptions) *model 
 	for i, e := range exs {
 		toks = tokens(e.Text, toks[:0])
 		feats[i] = featurize(toks, nil)
+		if o.Links && slices.Contains(toks, tokURL) {
+			feats[i] = linkFeatures(e.Text, feats[i])
+		}
 	}
 	classW := make([]float64, k)
 	for c := range classW {
@@ -55,14 +64,52 @@ func train(name string, classes []string, exs []Example, o TrainOptions) *model 
 		}
 	}
 	w := make([]float64, dim*k)
-	g2 := make([]float64, dim*k)
 	bias := make([]float64, k)
+	runs := max(o.Average, 1)
+	for r := range runs {
+		rw, rb := fit(feats, exs, classW, k, o, o.Seed+uint64(r))
+		for i, x := range rw {
+			w[i] += x / float64(runs)
+		}
+		for i, x := range rb {
+			bias[i] += x / float64(runs)
+		}
+	}
+	m := quantize(name, classes, w, bias)
+	m.links = o.Links
+	return m
+}
+
+func quantize(name string, classes []string, w, bias []float64) *model {
+	maxAbs := 0.0
+	for _, x := range w {
+		maxAbs = math.Max(maxAbs, math.Abs(x))
+	}
+	scale := maxAbs / 127
+	if scale == 0 {
+		scale = 1
+	}
+	m := &model{name: name, classes: classes, scale: float32(scale), threshold: 0.5, q: make([]int8, len(w))}
+	for i, x := range w {
+		m.q[i] = int8(math.Round(x / scale))
+	}
+	for _, b := range bias {
+		m.bias = append(m.bias, float32(b))
+	}
+	return m
+}
+
+// fit runs AdaGrad over the featurized examples from one seed's shuffle.
+func fit(feats [][]uint32, exs []Example, classW []float64, k int, o TrainOptions, seed uint64) (w, bias []float64) {
+	w = make([]float64, dim*k)
+	g2 := make([]float64, dim*k)
+	bias = make([]float64, k)
 	bg2 := make([]float64, k)
 	order := make([]int, len(exs))
 	for i := range order {
 		order[i] = i
 	}
-	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	p := make([]float64, k)
 	for range o.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
@@ -100,24 +147,5 @@ func train(name string, classes []string, exs []Example, o TrainOptions) *model 
 			}
 		}
 	}
-	return quantize(name, classes, w, bias)
-}
-
-func quantize(name string, classes []string, w, bias []float64) *model {
-	maxAbs := 0.0
-	for _, x := range w {
-		maxAbs = math.Max(maxAbs, math.Abs(x))
-	}
-	scale := maxAbs / 127
-	if scale == 0 {
-		scale = 1
-	}
-	m := &model{name: name, classes: classes, scale: float32(scale), threshold: 0.5, q: make([]int8, len(w))}
-	for i, x := range w {
-		m.q[i] = int8(math.Round(x / scale))
-	}
-	for _, b := range bias {
-		m.bias = append(m.bias, float32(b))
-	}
-	return m
+	return w, bias
 }
