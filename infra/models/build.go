@@ -82,9 +82,16 @@ func Build(d dataset.Dir, logf func(string, ...any)) ([]byte, error) {
 			frEx = append(frEx, analysis.Example{Text: it.Text, Label: it.Label})
 		}
 	}
-	sentFR := analysis.Train("sentiment_fr", sent, frEx, analysis.TrainOptions{Balanced: true, Seed: 3})
+	// Five seeds' weights averaged: on 1,839 tweets the shuffle order alone
+	// moves validation macro-F1 by a point; averaged, 0.609 → 0.623.
+	sentFR := analysis.Train("sentiment_fr", sent, frEx, analysis.TrainOptions{Balanced: true, Seed: 3, Average: 5})
 	logf("training toxic_en…")
-	toxEN := analysis.Train("toxic_en", bin, append(examples(t.OffEN.Train), examples(t.Davidson.Train)...), analysis.TrainOptions{Balanced: true, Seed: 4, Epochs: 12, Rate: 0.1})
+	// OLID counts twice against Davidson, whose 20,000 tweets otherwise
+	// pull the model to its own idea of offensive (OLID validation
+	// macro-F1, five seeds averaged: 0.699 → 0.714; Davidson 0.923 → 0.914).
+	olid := examples(t.OffEN.Train)
+	toxEN := analysis.Train("toxic_en", bin, append(append(olid, olid...), examples(t.Davidson.Train)...),
+		analysis.TrainOptions{Balanced: true, Seed: 4, Epochs: 12, Rate: 0.1, Average: 5})
 	logf("training toxic_fr…")
 	// MLMA was sampled by hostile keywords, so nearly all of it is toxic and,
 	// alone, any French text unlike its tweets looks toxic. The French
