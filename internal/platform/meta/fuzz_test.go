@@ -1,7 +1,13 @@
 package meta_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"vigie/internal/platform"
 	"vigie/internal/platform/meta"
@@ -42,6 +48,55 @@ func FuzzParseDelivery(f *testing.F) {
 				t.Fatalf("reply without parent %+v", m)
 			case c.Thin && (m.Platform != platform.Instagram || m.Kind != vigie.KindMention):
 				t.Fatalf("thin change %+v %+v", c, m)
+			}
+		}
+	})
+}
+
+// FuzzGraphResponse plays any Graph API answer to the completion of a thin
+// Instagram mention: it ends in a completed change or an error, never in a
+// panic, and the token never shows in the error.
+func FuzzGraphResponse(f *testing.F) {
+	for _, name := range []string{"graph-mentioned-comment.json", "graph-mentioned-media.json", "graph-error-rate-limit.json"} {
+		f.Add(uint8(0), sample(f, name))
+		f.Add(uint8(2), sample(f, name))
+	}
+	f.Add(uint8(0), []byte(`{"mentioned_comment":{"id":"1","text":7,"timestamp":"2025-05-12T09:41:07+0000"}}`))
+	f.Add(uint8(1), []byte(`{"error":{"message":"x","type":"OAuthException","code":190,"error_subcode":463}}`))
+	statuses := []int{200, 400, 403, 500}
+	var answer struct {
+		sync.Mutex
+		status int
+		body   []byte
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer.Lock()
+		defer answer.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(answer.status)
+		_, _ = w.Write(answer.body)
+	}))
+	f.Cleanup(srv.Close)
+	d, err := meta.ParseDelivery(sample(f, "instagram-mention.json"))
+	if err != nil || len(d.Changes) != 2 {
+		f.Fatalf("sample: %v", err)
+	}
+	const token = "fuzz-secret-token"
+	c := &meta.Client{BaseURL: srv.URL, HTTP: srv.Client(), Now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
+	f.Fuzz(func(t *testing.T, status uint8, body []byte) {
+		answer.Lock()
+		answer.status, answer.body = statuses[int(status)%len(statuses)], body
+		answer.Unlock()
+		for _, thin := range d.Changes {
+			got, err := c.CompleteMention(context.Background(), token, "", thin)
+			if err != nil {
+				if strings.Contains(err.Error(), token) {
+					t.Fatalf("the token shows in %v", err)
+				}
+				continue
+			}
+			if got.Thin || got.Mention == nil || got.Mention.ExternalID != thin.Mention.ExternalID || got.Mention.Platform != platform.Instagram {
+				t.Fatalf("completed %+v from %+v", got.Mention, thin.Mention)
 			}
 		}
 	})

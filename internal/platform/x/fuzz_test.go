@@ -1,7 +1,13 @@
 package x_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"vigie/internal/platform"
 	"vigie/internal/platform/x"
@@ -38,6 +44,52 @@ func FuzzParseActivity(f *testing.F) {
 				t.Fatalf("reply without parent %+v", m)
 			case c.Op != platform.OpNew && c.Op != platform.OpRemove:
 				t.Fatalf("bad op %+v", c)
+			}
+		}
+	})
+}
+
+// FuzzMentionsResponse plays any answer of the mentions endpoint to a
+// poll: it ends in changes or in an error the watch can act on, never in
+// a panic, and the token never shows in the error.
+func FuzzMentionsResponse(f *testing.F) {
+	for _, name := range []string{"mentions-page.json", "rate-limited.json"} {
+		f.Add(uint8(0), sample(f, name))
+		f.Add(uint8(3), sample(f, name))
+	}
+	f.Add(uint8(0), []byte(`{"data":[{"id":"1","text":"x","author_id":"9"}],"meta":{"next_token":"n","newest_id":"1"}}`))
+	f.Add(uint8(0), []byte(`{"errors":[{"title":"Not Found Error","type":"https://api.twitter.com/2/problems/resource-not-found"}]}`))
+	f.Add(uint8(1), []byte(`{"errors":[{"parameters":{"pagination_token":["x"]},"message":"bad"}]}`))
+	statuses := []int{200, 400, 401, 429, 503}
+	var answer struct {
+		sync.Mutex
+		status int
+		body   []byte
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer.Lock()
+		defer answer.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(answer.status)
+		_, _ = w.Write(answer.body)
+	}))
+	f.Cleanup(srv.Close)
+	const token = "fuzz-secret-token"
+	c := &x.Client{BaseURL: srv.URL, Token: token, HTTP: srv.Client(), Now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
+	f.Fuzz(func(t *testing.T, status uint8, body []byte) {
+		answer.Lock()
+		answer.status, answer.body = statuses[int(status)%len(statuses)], body
+		answer.Unlock()
+		res, err := c.Mentions(context.Background(), "2244994945", "", platform.Limits{MaxPages: 2})
+		if err != nil {
+			if strings.Contains(err.Error(), token) {
+				t.Fatalf("the token shows in %v", err)
+			}
+			return
+		}
+		for _, ch := range res.Changes {
+			if ch.Mention == nil || ch.Mention.ExternalID == "" || ch.Mention.Platform != platform.X {
+				t.Fatalf("bad change %+v", ch)
 			}
 		}
 	})
