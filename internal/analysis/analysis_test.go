@@ -3,9 +3,12 @@ package analysis
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"vigie/internal/analysis/dataset"
 )
 
 func analyzer(t testing.TB) *Analyzer {
@@ -199,5 +202,48 @@ func TestAnalyze_YouTubeSpam(t *testing.T) {
 	text := "Abonnez-vous à ma chaîne pour plus de vidéos !"
 	if a.Analyze(text, yt).SpamScore == a.Analyze(text, Hints{}).SpamScore {
 		t.Error("the YouTube hint does not change the spam model")
+	}
+}
+
+// Short French posts are not toxic for being short and French, and
+// common French insults are toxic.
+func TestAnalyze_FrenchToxicityShortTexts(t *testing.T) {
+	a := analyzer(t)
+	for text, want := range map[string]bool{
+		"La lampe Lumen":                    false,
+		"La Lumen #design":                  false,
+		"lampe lumen noire":                 false,
+		"Bonjour à tous":                    false,
+		"Le service client ne répond pas":   false,
+		"Produit cassé à la livraison, nul": false,
+		"Ta gueule connard":                 true,
+		"t'es vraiment un idiot":            true,
+		"va te faire foutre":                true,
+		"Les migrants dehors !":             true,
+	} {
+		if r := a.Analyze(text, Hints{Lang: "fr"}); r.Toxic != want {
+			t.Errorf("Analyze(%q).Toxic = %v (%.3f), want %v", text, r.Toxic, r.Toxicity, want)
+		}
+	}
+	// Fragments of one to four words of the ordinary French tweets of the
+	// validation split (unseen in training): hardly any is toxic.
+	s, err := dataset.Dir(filepath.Join("..", "..", "..", "shared", "data")).SentimentFR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, flagged := 0, 0
+	for k := 1; k <= 4; k++ {
+		for _, it := range s.Val {
+			w := strings.Fields(it.Text)
+			for j := 0; j+k <= len(w); j += 3 * k {
+				n++
+				if a.Analyze(strings.Join(w[j:j+k], " "), Hints{Lang: "fr"}).Toxic {
+					flagged++
+				}
+			}
+		}
+	}
+	if flagged*100 > n {
+		t.Errorf("%d of %d short French fragments called toxic, want at most 1%%", flagged, n)
 	}
 }

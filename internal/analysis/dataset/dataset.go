@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
@@ -297,6 +298,60 @@ func (d Dir) Valences(parts ...string) ([]Item, error) {
 			label = 2
 		}
 		out = append(out, Item{Text: term, Label: label})
+	}
+	return out, nil
+}
+
+// Words reads a one-word-per-line lexicon under lexicons/ (the French
+// bad-words list), keeping the entries written in letters, apostrophes,
+// hyphens and spaces: the list's leetspeak variants (`!mb3c!l3`) would
+// teach the models digits and punctuation rather than words.
+func (d Dir) Words(parts ...string) ([]string, error) {
+	lines, err := readLines(d.path(append([]string{"lexicons"}, parts...)...))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range lines {
+		w := strings.TrimSpace(l)
+		if w == "" || strings.ContainsFunc(w, func(r rune) bool {
+			return !unicode.IsLetter(r) && r != '\'' && r != '-' && r != ' '
+		}) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// Polarity is a lexicon entry with its polarity in [-1, 1].
+type Polarity struct {
+	Word     string
+	Polarity float64
+}
+
+// PatternFR reads the Pattern French sentiment lexicon (PDDL): mostly
+// adjectives, every gender and number form.
+func (d Dir) PatternFR() ([]Polarity, error) {
+	f, err := os.Open(d.path("lexicons", "pattern-fr", "fr-sentiment.xml"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var doc struct {
+		Words []struct {
+			Form     string  `xml:"form,attr"`
+			Polarity float64 `xml:"polarity,attr"`
+		} `xml:"word"`
+	}
+	if err := xml.NewDecoder(f).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("pattern-fr: %w", err)
+	}
+	out := make([]Polarity, 0, len(doc.Words))
+	for _, w := range doc.Words {
+		if w.Form != "" {
+			out = append(out, Polarity{Word: w.Form, Polarity: w.Polarity})
+		}
 	}
 	return out, nil
 }
