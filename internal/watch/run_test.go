@@ -291,3 +291,33 @@ func TestRun_PrivateFeed(t *testing.T) {
 		t.Errorf("the feed host got %d requests", n)
 	}
 }
+
+// TestRun_Deadline: when the function's time is running out, due sources
+// are left for the next run rather than cut off mid-poll, and that run
+// takes them first.
+func TestRun_Deadline(t *testing.T) {
+	e := setup(t)
+	ff := feedsfake.New(t)
+	var feedURLs []string
+	for _, id := range []string{"a", "b", "c"} {
+		feedURLs = append(feedURLs, ff.AddFeed(feedsfake.TalkwalkerPath(id), feedsfake.Talkwalker, "lumen"))
+	}
+	w := &vigie.Watch{Workspace: "acme", ID: "wa_lumen", Name: "Lumen", Kind: "brand", Query: "lumen", Feeds: feedURLs,
+		Status: vigie.StatusActive, CreatedAt: t0}
+	if err := e.store.CreateWatch(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.d.Platforms.FeedHTTP = http.DefaultClient
+	e.svc.d.PollTimeout = time.Second
+
+	ctx, cancel := context.WithTimeout(context.Background(), saveMargin) // less than a poll and its save
+	defer cancel()
+	rep, err := e.svc.Run(ctx)
+	if err != nil || rep.Due != 3 || rep.Deferred != 3 || rep.Polled != 0 || len(ff.Requests()) != 0 {
+		t.Fatalf("late run: %+v %v, %d requests", rep, err, len(ff.Requests()))
+	}
+	rep, err = e.svc.Run(context.Background())
+	if err != nil || rep.Due != 3 || rep.Deferred != 0 || rep.Polled != 3 {
+		t.Fatalf("next run: %+v %v", rep, err)
+	}
+}

@@ -109,6 +109,9 @@ type Report struct {
 	Polled      int `json:"polled"` // polls that succeeded
 	Failed      int `json:"failed"`
 	RateLimited int `json:"rate_limited"`
+	// Deferred counts due sources left for the next run because the
+	// invocation's time was running out.
+	Deferred int `json:"deferred"`
 	Created     int `json:"created"`
 	Requests    int `json:"requests"`
 }
@@ -155,6 +158,9 @@ func (s *Service) Run(ctx context.Context) (Report, error) {
 		}
 	}
 	rep.Due = len(due)
+	// The longest waiting first, so that sources deferred by a run that ran
+	// out of time are polled first by the next.
+	sort.SliceStable(due, func(i, j int) bool { return nextPoll(due[i]).Before(nextPoll(due[j])) })
 	locks := map[string]*sync.Mutex{}
 	for _, t := range due {
 		if locks[t.ws] == nil {
@@ -166,8 +172,15 @@ func (s *Service) Run(ctx context.Context) (Report, error) {
 	sem := make(chan struct{}, s.d.Concurrency)
 	var wg sync.WaitGroup
 	for _, t := range due {
-		wg.Add(1)
 		sem <- struct{}{}
+		if s.late(ctx) {
+			// A poll started now could be cut off by the function's
+			// timeout; the source stays due and goes first next run.
+			<-sem
+			rep.Deferred++
+			continue
+		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
@@ -188,9 +201,28 @@ func (s *Service) Run(ctx context.Context) (Report, error) {
 	}
 	wg.Wait()
 	s.d.Logger.Info("watch run", "workspaces", rep.Workspaces, "sources", rep.Sources, "due", rep.Due, "polled", rep.Polled,
-		"failed", rep.Failed, "rate_limited", rep.RateLimited, "created", rep.Created, "requests", rep.Requests)
+		"failed", rep.Failed, "rate_limited", rep.RateLimited, "deferred", rep.Deferred, "created", rep.Created, "requests", rep.Requests)
 	return rep, nil
 }
+
+// nextPoll is when t was due: never polled sources come first.
+func nextPoll(t *target) time.Time {
+	if t.state == nil {
+		return time.Time{}
+	}
+	return t.state.NextPollAt
+}
+
+// late reports whether ctx's deadline (the function's timeout) leaves too
+// little time for one more poll and the saving of its state.
+func (s *Service) late(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < s.d.PollTimeout+saveMargin
+}
+
+// saveMargin is the time kept, after a poll's own bound, to store what it
+// read and its state.
+const saveMargin = 10 * time.Second
 
 type pollOutcome struct {
 	requests, created int
