@@ -112,8 +112,8 @@ type Report struct {
 	// Deferred counts due sources left for the next run because the
 	// invocation's time was running out.
 	Deferred int `json:"deferred"`
-	Created     int `json:"created"`
-	Requests    int `json:"requests"`
+	Created  int `json:"created"`
+	Requests int `json:"requests"`
 }
 
 // target is one source to poll, with what it belongs to.
