@@ -72,6 +72,15 @@ func (l Limits) Pages() int {
 	return l.MaxPages
 }
 
+// Size returns l.PageSize bounded to a platform's largest page, or that
+// largest page when 0.
+func (l Limits) Size(largest int) int {
+	if l.PageSize <= 0 || l.PageSize > largest {
+		return largest
+	}
+	return l.PageSize
+}
+
 // PollResult is what one poll of one source brought.
 type PollResult struct {
 	Changes []Change

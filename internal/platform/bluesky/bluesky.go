@@ -148,10 +148,7 @@ func (c *Client) poll(ctx context.Context, cursor string, limits platform.Limits
 	if err != nil {
 		return res, err
 	}
-	size := limits.PageSize
-	if size <= 0 || size > MaxPageSize {
-		size = MaxPageSize
-	}
+	size := limits.Size(MaxPageSize)
 	s := newSweep(cur, overlap, seenBound(limits, size))
 	first := cur.Mark == nil
 	pages := limits.Pages()

@@ -3,91 +3,17 @@ package feeds
 import (
 	"bufio"
 	"errors"
-	"html"
 	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"vigie/internal/platform"
 )
 
-// htmlText makes HTML plain text: tags stripped (script and style with
-// their content), entities unescaped, whitespace collapsed. Alerts wrap
-// the matched terms in <b>.
-func htmlText(s string) string {
-	var b strings.Builder
-	for s != "" {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:i])
-		s = s[i:]
-		if len(s) < 2 || !isTagStart(s[1]) {
-			// A lone "<" is text ("a < b").
-			b.WriteByte('<')
-			s = s[1:]
-			continue
-		}
-		if strings.HasPrefix(s, "<!--") {
-			end := strings.Index(s, "-->")
-			if end < 0 {
-				break
-			}
-			s = s[end+3:]
-			continue
-		}
-		end := strings.IndexByte(s, '>')
-		if end < 0 {
-			break // an unclosed tag: drop it
-		}
-		closing := s[1] == '/'
-		name := tagName(s[1:end])
-		s = s[end+1:]
-		if !closing && (name == "script" || name == "style") {
-			if j := indexFold(s, "</"+name); j >= 0 {
-				s = s[j:] // the closing tag is dropped next
-			} else {
-				s = ""
-			}
-			continue
-		}
-		if !inline[name] {
-			b.WriteByte(' ') // block boundaries separate words
-		}
-	}
-	return collapse(html.UnescapeString(b.String()))
-}
-
-// indexFold is strings.Index ignoring ASCII case, on s's own offsets
-// (strings.ToLower can change them).
-func indexFold(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
-func isTagStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '!' || c == '?'
-}
-
-func tagName(s string) string {
-	s = strings.TrimPrefix(s, "/")
-	if i := strings.IndexAny(s, " \t\r\n/"); i >= 0 {
-		s = s[:i]
-	}
-	return strings.ToLower(s)
-}
-
-// inline tags join the text around them without a space.
-var inline = map[string]bool{
-	"a": true, "abbr": true, "b": true, "bdi": true, "cite": true, "code": true, "em": true, "font": true,
-	"i": true, "mark": true, "q": true, "s": true, "small": true, "span": true, "strong": true, "sub": true,
-	"sup": true, "time": true, "u": true,
-}
+// htmlText makes HTML plain text on one line: alerts wrap the matched
+// terms in <b>, and titles and summaries are read as one run of words.
+func htmlText(s string) string { return collapse(platform.HTMLText(s)) }
 
 // collapse trims s and turns each run of white space (non-breaking spaces
 // included) into one space.

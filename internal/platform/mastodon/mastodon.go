@@ -197,10 +197,7 @@ func (c *Client) poll(ctx context.Context, path string, q url.Values, cursor str
 	if cursor != "" && !ValidID(cursor) {
 		return res, vigie.Invalidf("cursor", "Mastodon cursor is malformed")
 	}
-	size := limits.PageSize
-	if size <= 0 || size > maxSize {
-		size = maxSize
-	}
+	size := limits.Size(maxSize)
 	q.Set("limit", strconv.Itoa(size))
 	res.Cursor = cursor
 	for pages := 0; pages < limits.Pages(); pages++ {

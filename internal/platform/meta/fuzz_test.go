@@ -2,14 +2,12 @@ package meta_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"vigie/internal/platform"
+	"vigie/internal/platform/fakeapi"
 	"vigie/internal/platform/meta"
 	"vigie/internal/vigie"
 )
@@ -64,29 +62,15 @@ func FuzzGraphResponse(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"mentioned_comment":{"id":"1","text":7,"timestamp":"2025-05-12T09:41:07+0000"}}`))
 	f.Add(uint8(1), []byte(`{"error":{"message":"x","type":"OAuthException","code":190,"error_subcode":463}}`))
 	statuses := []int{200, 400, 403, 500}
-	var answer struct {
-		sync.Mutex
-		status int
-		body   []byte
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		answer.Lock()
-		defer answer.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(answer.status)
-		_, _ = w.Write(answer.body)
-	}))
-	f.Cleanup(srv.Close)
+	srv := fakeapi.NewCanned(f)
 	d, err := meta.ParseDelivery(sample(f, "instagram-mention.json"))
 	if err != nil || len(d.Changes) != 2 {
 		f.Fatalf("sample: %v", err)
 	}
 	const token = "fuzz-secret-token"
-	c := &meta.Client{BaseURL: srv.URL, HTTP: srv.Client(), Now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
+	c := &meta.Client{BaseURL: srv.URL(), HTTP: srv.Client(), Now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
 	f.Fuzz(func(t *testing.T, status uint8, body []byte) {
-		answer.Lock()
-		answer.status, answer.body = statuses[int(status)%len(statuses)], body
-		answer.Unlock()
+		srv.Set(statuses[int(status)%len(statuses)], body)
 		for _, thin := range d.Changes {
 			got, err := c.CompleteMention(context.Background(), token, "", thin)
 			if err != nil {

@@ -8,13 +8,10 @@
 package meta
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/url"
-	"strings"
 
+	"vigie/internal/platform"
 	"vigie/internal/vigie"
 )
 
@@ -46,24 +43,5 @@ func VerifyChallenge(q url.Values, verifyToken string) (string, error) {
 // Errors: vigie Unauthorized when the header is missing, malformed or
 // wrong.
 func VerifySignature(appSecret []byte, header string, body []byte) error {
-	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
-	if !ok {
-		if header == "" {
-			return vigie.Errorf(vigie.KindUnauthorized, "the X-Hub-Signature-256 header is missing")
-		}
-		return vigie.Errorf(vigie.KindUnauthorized, "the X-Hub-Signature-256 header must start with sha256=")
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil || len(got) != sha256.Size {
-		return vigie.Errorf(vigie.KindUnauthorized, "the X-Hub-Signature-256 header is not a hex SHA-256")
-	}
-	if len(appSecret) == 0 {
-		return vigie.Errorf(vigie.KindUnauthorized, "no app secret to check the signature with")
-	}
-	mac := hmac.New(sha256.New, appSecret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return vigie.Errorf(vigie.KindUnauthorized, "the X-Hub-Signature-256 signature does not match")
-	}
-	return nil
+	return platform.VerifySHA256Signature(appSecret, "X-Hub-Signature-256", header, body, platform.Hex)
 }

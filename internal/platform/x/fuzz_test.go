@@ -2,14 +2,12 @@ package x_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"vigie/internal/platform"
+	"vigie/internal/platform/fakeapi"
 	"vigie/internal/platform/x"
 	"vigie/internal/vigie"
 )
@@ -61,25 +59,11 @@ func FuzzMentionsResponse(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"errors":[{"title":"Not Found Error","type":"https://api.twitter.com/2/problems/resource-not-found"}]}`))
 	f.Add(uint8(1), []byte(`{"errors":[{"parameters":{"pagination_token":["x"]},"message":"bad"}]}`))
 	statuses := []int{200, 400, 401, 429, 503}
-	var answer struct {
-		sync.Mutex
-		status int
-		body   []byte
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		answer.Lock()
-		defer answer.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(answer.status)
-		_, _ = w.Write(answer.body)
-	}))
-	f.Cleanup(srv.Close)
+	srv := fakeapi.NewCanned(f)
 	const token = "fuzz-secret-token"
-	c := &x.Client{BaseURL: srv.URL, Token: token, HTTP: srv.Client(), Now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
+	c := &x.Client{BaseURL: srv.URL(), Token: token, HTTP: srv.Client(), Now: func() time.Time { return time.Unix(1_700_000_000, 0) }}
 	f.Fuzz(func(t *testing.T, status uint8, body []byte) {
-		answer.Lock()
-		answer.status, answer.body = statuses[int(status)%len(statuses)], body
-		answer.Unlock()
+		srv.Set(statuses[int(status)%len(statuses)], body)
 		res, err := c.Mentions(context.Background(), "2244994945", "", platform.Limits{MaxPages: 2})
 		if err != nil {
 			if strings.Contains(err.Error(), token) {

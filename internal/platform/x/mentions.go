@@ -125,10 +125,7 @@ func (c *Client) Mentions(ctx context.Context, userID, cursor string, limits pla
 	if err != nil {
 		return res, err
 	}
-	size := limits.PageSize
-	if size <= 0 || size > MaxPageSize {
-		size = MaxPageSize
-	}
+	size := limits.Size(MaxPageSize)
 	size = max(size, MinPageSize)
 	first := cur.Since == "" && cur.Next == ""
 	resuming := cur.Top != ""

@@ -12,8 +12,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"strings"
 
+	"vigie/internal/platform"
 	"vigie/internal/vigie"
 )
 
@@ -45,26 +45,7 @@ func CRCResponse(consumerSecret []byte, crcToken string) ([]byte, error) {
 // Errors: vigie Unauthorized when the header is missing, malformed or
 // wrong.
 func VerifySignature(consumerSecret []byte, header string, body []byte) error {
-	b64, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
-	if !ok {
-		if header == "" {
-			return vigie.Errorf(vigie.KindUnauthorized, "the x-twitter-webhooks-signature header is missing")
-		}
-		return vigie.Errorf(vigie.KindUnauthorized, "the x-twitter-webhooks-signature header must start with sha256=")
-	}
-	got, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil || len(got) != sha256.Size {
-		return vigie.Errorf(vigie.KindUnauthorized, "the x-twitter-webhooks-signature header is not a base64 SHA-256")
-	}
-	if len(consumerSecret) == 0 {
-		return vigie.Errorf(vigie.KindUnauthorized, "no consumer secret to check the signature with")
-	}
-	mac := hmac.New(sha256.New, consumerSecret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return vigie.Errorf(vigie.KindUnauthorized, "the x-twitter-webhooks-signature signature does not match")
-	}
-	return nil
+	return platform.VerifySHA256Signature(consumerSecret, "x-twitter-webhooks-signature", header, body, platform.Base64)
 }
 
 func sign(key, msg []byte) string {

@@ -212,10 +212,7 @@ func (c *Client) CommentThreads(ctx context.Context, channelID, cursor string, l
 		token = cur.Page
 	}
 	first := s.stop == nil && s.top == nil
-	size := limits.PageSize
-	if size <= 0 || size > MaxPageSize {
-		size = MaxPageSize
-	}
+	size := limits.Size(MaxPageSize)
 	restarted := false
 	for pages := 0; pages < limits.Pages(); {
 		page, err := c.list(ctx, channelID, token, size)
