@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sort"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -34,17 +32,13 @@ var handlers = map[string]func(d *Deps) any{
 		}))
 	},
 	"watch": func(d *Deps) any {
-		var feedHTTP *http.Client // watch's default: public addresses only
-		if d.Config.FeedAddresses == "any" {
-			feedHTTP = &http.Client{Timeout: 20 * time.Second}
-		}
 		s := watch.New(watch.Deps{
 			Store: d.Store, Secrets: d.Secrets, Clock: d.Clock, Logger: d.Logger,
 			Pipeline:    &ingest.Pipeline{Store: d.Store, Bus: d.Bus, Clock: d.Clock, Logger: d.Logger, Retention: d.Config.MentionRetention},
 			Every:       d.Config.PollEvery,
 			Concurrency: d.Config.PollConcurrency,
 			Platforms: watch.Platforms{YouTubeURL: d.Config.YouTubeAPIURL, XURL: d.Config.XAPIURL,
-				BlueskyURL: d.Config.BlueskyURL, HTTP: d.HTTP, FeedHTTP: feedHTTP},
+				BlueskyURL: d.Config.BlueskyURL, HTTP: d.HTTP, FeedsAnyAddress: d.Config.FeedAddresses == "any"},
 		})
 		// The schedule's event says only that it is time: its content is
 		// not needed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,6 +82,18 @@ func (p *Pipeline) analyzer() *analysis.Analyzer {
 // a mention never seen stores it as new, so nothing said is lost; a
 // removal of one never seen is counted as ignored.
 func (p *Pipeline) Accept(ctx context.Context, ws string, ch *vigie.Channel, changes []platform.Change) (Outcome, error) {
+	return p.accept(ctx, ws, ch, "", changes)
+}
+
+// AcceptMatching is Accept for what a watch's own sources (a feed, a
+// hashtag timeline, a search) bring: they return more than the watch asks
+// for, so only the changes its query matches are kept; the others are
+// counted as ignored.
+func (p *Pipeline) AcceptMatching(ctx context.Context, ws, watchID string, changes []platform.Change) (Outcome, error) {
+	return p.accept(ctx, ws, nil, watchID, changes)
+}
+
+func (p *Pipeline) accept(ctx context.Context, ws string, ch *vigie.Channel, only string, changes []platform.Change) (Outcome, error) {
 	now := p.now()
 	out := Outcome{Received: len(changes), Mentions: []string{}}
 	if len(changes) == 0 {
@@ -91,7 +104,13 @@ func (p *Pipeline) Accept(ctx context.Context, ws string, ch *vigie.Channel, cha
 		return out, err
 	}
 	a := p.analyzer()
-	prepare := func(m *vigie.Mention) {
+	// prepare fills m and reports whether it is kept; the analysis, the
+	// costly part, only runs for what is.
+	prepare := func(m *vigie.Mention) bool {
+		m.Watches = tagger.match(m)
+		if only != "" && !slices.Contains(m.Watches, only) {
+			return false
+		}
 		m.Workspace = ws
 		if ch != nil {
 			m.Channel = ch.ID
@@ -102,11 +121,12 @@ func (p *Pipeline) Accept(ctx context.Context, ws string, ch *vigie.Channel, cha
 			m.CreatedAt = now
 		}
 		m.CreatedAt = m.CreatedAt.UTC()
-		p.score(a, tagger, m)
+		p.analyze(a, m)
 		if p.Retention > 0 && m.ExpiresAt == nil {
 			exp := now.Add(p.Retention)
 			m.ExpiresAt = &exp
 		}
+		return true
 	}
 
 	// News first, in one batch; a mention twice in the batch counts once.
@@ -119,7 +139,10 @@ func (p *Pipeline) Accept(ctx context.Context, ws string, ch *vigie.Channel, cha
 			continue
 		}
 		m := *c.Mention
-		prepare(&m)
+		if !prepare(&m) {
+			out.Ignored++
+			continue
+		}
 		out.Mentions = append(out.Mentions, m.ID)
 		switch c.Op {
 		case platform.OpEdit:
@@ -253,13 +276,12 @@ func (p *Pipeline) update(ctx context.Context, m *vigie.Mention, event func(*vig
 	return nil
 }
 
-func (p *Pipeline) score(a *analysis.Analyzer, t *tagger, m *vigie.Mention) {
+func (p *Pipeline) analyze(a *analysis.Analyzer, m *vigie.Mention) {
 	if a != nil {
 		r := a.Analyze(m.Text, analysis.Hints{Platform: m.Platform})
 		m.Analysis = &vigie.Analysis{Lang: r.Lang, LangConfidence: r.LangConfidence, Sentiment: r.Sentiment,
 			SentimentScore: r.SentimentScore, Toxicity: r.Toxicity, Toxic: r.Toxic, SpamScore: r.SpamScore, Spam: r.Spam}
 	}
-	m.Watches = t.match(m)
 }
 
 // tagger matches mentions against a workspace's active watches.

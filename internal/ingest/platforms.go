@@ -44,36 +44,70 @@ func (s *Service) metaHandshake(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(challenge))
 }
 
+// appHook is an app-level platform webhook: the secret its deliveries are
+// signed with, how the signature is checked, and how a delivery is read.
+type appHook struct {
+	name      string // in logs
+	secret    string // the secret's name
+	signature string // the signature header
+	verify    func(secret []byte, header string, body []byte) error
+	// parse returns the delivery's changes and how many events it held
+	// that are not mentions, with attributes for the log.
+	parse    func(body []byte) (changes []platform.Change, ignored int, attrs []any, err error)
+	complete completer // nil: the platform sends whole changes
+}
+
 // metaDelivery handles a signed Meta delivery: Page feed and Instagram
 // comments and mentions, for every client of the agency at once.
 func (s *Service) metaDelivery(w http.ResponseWriter, r *http.Request) {
-	log := s.d.Logger.With("hook", "meta")
+	s.delivery(w, r, appHook{name: "meta", secret: secrets.MetaAppSecret, signature: "X-Hub-Signature-256", verify: meta.VerifySignature,
+		parse: func(body []byte) ([]platform.Change, int, []any, error) {
+			d, err := meta.ParseDelivery(body)
+			return d.Changes, d.Ignored, []any{"object", d.Object}, err
+		},
+		complete: s.completeMeta})
+}
+
+// xDelivery handles a signed X Account Activity delivery.
+func (s *Service) xDelivery(w http.ResponseWriter, r *http.Request) {
+	s.delivery(w, r, appHook{name: "x", secret: secrets.XConsumerSecret, signature: "x-twitter-webhooks-signature", verify: x.VerifySignature,
+		parse: func(body []byte) ([]platform.Change, int, []any, error) {
+			a, err := x.ParseActivity(body)
+			return a.Changes, a.Ignored, []any{"for_user_id", a.ForUserID}, err
+		}})
+}
+
+// delivery reads, verifies and parses a delivery of h, then routes its
+// changes to their workspaces. Nothing is stored unless the signature
+// holds and the whole body parses.
+func (s *Service) delivery(w http.ResponseWriter, r *http.Request, h appHook) {
+	log := s.d.Logger.With("hook", h.name)
 	body, err := web.ReadBody(r, s.d.MaxBodyBytes)
 	if err != nil {
 		web.Error(w, r, log, err)
 		return
 	}
-	secret, err := s.appSecret(r.Context(), secrets.MetaAppSecret)
+	secret, err := s.appSecret(r.Context(), h.secret)
 	if err != nil {
 		web.Error(w, r, log, err)
 		return
 	}
-	if err := meta.VerifySignature(secret, r.Header.Get("X-Hub-Signature-256"), body); err != nil {
+	if err := h.verify(secret, r.Header.Get(h.signature), body); err != nil {
 		web.Error(w, r, log, err)
 		return
 	}
-	d, err := meta.ParseDelivery(body)
+	changes, ignored, attrs, err := h.parse(body)
 	if err != nil {
 		web.Error(w, r, log, err)
 		return
 	}
-	res, err := s.routeAndAccept(r.Context(), log, d.Changes, s.completeMeta)
+	res, err := s.routeAndAccept(r.Context(), log, changes, h.complete)
 	if err != nil {
 		web.Error(w, r, log, err)
 		return
 	}
-	res.Ignored += d.Ignored
-	log.Info("meta delivery", "object", d.Object, "changes", len(d.Changes), "created", res.Created, "unrouted", res.Unrouted, "ignored", res.Ignored)
+	res.Ignored += ignored
+	log.Info("delivery", append(attrs, "changes", len(changes), "created", res.Created, "unrouted", res.Unrouted, "ignored", res.Ignored)...)
 	web.JSON(w, http.StatusOK, res)
 }
 
@@ -103,36 +137,4 @@ func (s *Service) xCRC(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
-}
-
-// xDelivery handles a signed X Account Activity delivery.
-func (s *Service) xDelivery(w http.ResponseWriter, r *http.Request) {
-	log := s.d.Logger.With("hook", "x")
-	body, err := web.ReadBody(r, s.d.MaxBodyBytes)
-	if err != nil {
-		web.Error(w, r, log, err)
-		return
-	}
-	secret, err := s.appSecret(r.Context(), secrets.XConsumerSecret)
-	if err != nil {
-		web.Error(w, r, log, err)
-		return
-	}
-	if err := x.VerifySignature(secret, r.Header.Get("x-twitter-webhooks-signature"), body); err != nil {
-		web.Error(w, r, log, err)
-		return
-	}
-	a, err := x.ParseActivity(body)
-	if err != nil {
-		web.Error(w, r, log, err)
-		return
-	}
-	res, err := s.routeAndAccept(r.Context(), log, a.Changes, nil)
-	if err != nil {
-		web.Error(w, r, log, err)
-		return
-	}
-	res.Ignored += a.Ignored
-	log.Info("x delivery", "for_user_id", a.ForUserID, "changes", len(a.Changes), "created", res.Created, "unrouted", res.Unrouted)
-	web.JSON(w, http.StatusOK, res)
 }

@@ -23,7 +23,6 @@ import (
 	"vigie/internal/platform"
 	"vigie/internal/platform/bluesky"
 	"vigie/internal/platform/feeds"
-	"vigie/internal/query"
 	"vigie/internal/secrets"
 	"vigie/internal/vigie"
 )
@@ -49,8 +48,10 @@ type Platforms struct {
 	BlueskyURL string // default PDS when a channel names none
 	HTTP       *http.Client
 	// FeedHTTP fetches feeds, whose URLs come from users: by default it
-	// connects to public addresses only (feeds.PublicHTTPClient).
-	FeedHTTP *http.Client
+	// connects to public addresses only (feeds.PublicHTTPClient), or is
+	// HTTP when FeedsAnyAddress is set.
+	FeedHTTP        *http.Client
+	FeedsAnyAddress bool
 }
 
 // Deps is what the watch function needs.
@@ -95,7 +96,11 @@ func New(d Deps) *Service {
 	if d.Platforms.HTTP == nil {
 		d.Platforms.HTTP = &http.Client{Timeout: 20 * time.Second}
 	}
-	if d.Platforms.FeedHTTP == nil {
+	switch {
+	case d.Platforms.FeedHTTP != nil:
+	case d.Platforms.FeedsAnyAddress:
+		d.Platforms.FeedHTTP = d.Platforms.HTTP
+	default:
 		d.Platforms.FeedHTTP = feeds.PublicHTTPClient(20 * time.Second)
 	}
 	return &Service{d: d}
@@ -247,15 +252,15 @@ func (s *Service) pollOne(ctx context.Context, t *target) pollOutcome {
 	res, err := t.poll(pctx, st.Cursor, s.d.Limits)
 	out.requests = res.Requests
 	if err == nil {
-		changes := res.Changes
-		if t.watch != nil {
-			changes = matching(t.watch, changes)
-		}
 		var o ingest.Outcome
 		if t.ingest != nil {
 			t.ingest.Lock()
 		}
-		o, err = s.d.Pipeline.Accept(ctx, t.ws, t.channel, changes)
+		if t.watch != nil {
+			o, err = s.d.Pipeline.AcceptMatching(ctx, t.ws, t.watch.ID, res.Changes)
+		} else {
+			o, err = s.d.Pipeline.Accept(ctx, t.ws, t.channel, res.Changes)
+		}
 		if t.ingest != nil {
 			t.ingest.Unlock()
 		}
@@ -311,22 +316,6 @@ func backoff(every time.Duration, failures int) time.Duration {
 		d *= 2
 	}
 	return min(d, MaxBackoff)
-}
-
-// matching keeps the changes whose text matches the watch's query: a
-// search or a hashtag timeline returns more than the watch asks for.
-func matching(w *vigie.Watch, changes []platform.Change) []platform.Change {
-	q, err := query.Parse(w.Query)
-	if err != nil {
-		return nil
-	}
-	var out []platform.Change
-	for _, c := range changes {
-		if c.Mention != nil && q.Match(query.NewDoc(c.Mention.Text, c.Mention.Author.Handle)) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // sourceID names a source by what it polls; ids start with the owning

@@ -163,9 +163,22 @@ func TestPollOne_State(t *testing.T) {
 
 // TestMatching: a watch's source keeps only what its query matches.
 func TestMatching(t *testing.T) {
-	w := &vigie.Watch{Query: `lumen -job`}
-	got := matching(w, []platform.Change{post("1", "Lumen !"), post("2", "Lumen job"), post("3", "autre"), {Op: platform.OpNew}})
-	if len(got) != 1 || got[0].Mention.ExternalID != "1" {
+	e := setup(t)
+	ctx := context.Background()
+	w := &vigie.Watch{Workspace: "acme", ID: "wa_1", Name: "Lumen", Kind: "brand", Query: `lumen -job`, Status: vigie.StatusActive, CreatedAt: t0}
+	if err := e.store.CreateWatch(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{ws: "acme", id: "wa_1:tag", every: 5 * time.Minute, watch: w,
+		poll: func(context.Context, string, platform.Limits) (platform.PollResult, error) {
+			return platform.PollResult{Changes: []platform.Change{post("1", "Lumen !"), post("2", "Lumen job"), post("3", "autre"), {Op: platform.OpNew}}}, nil
+		}}
+	e.svc.pollOne(ctx, tg)
+	page, err := e.store.ListMentions(ctx, "acme", vigie.MentionQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := page.Mentions; len(got) != 1 || got[0].ExternalID != "1" {
 		t.Errorf("matching = %+v", got)
 	}
 }
