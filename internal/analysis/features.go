@@ -66,12 +66,12 @@ func linkFeatures(text string, out []uint32) []uint32 {
 	n := 0
 	for _, field := range strings.Fields(cut(text)) {
 		low := strings.ToLower(strings.TrimRight(field, ".,!?;:)\"'\ufeff"))
+		if !isLink(low) {
+			continue
+		}
 		rest, scheme := strings.CutPrefix(low, "https://")
 		if !scheme {
-			rest, scheme = strings.CutPrefix(low, "http://")
-		}
-		if !scheme && !strings.HasPrefix(low, "www.") && !isDomain(low) {
-			continue
+			rest, _ = strings.CutPrefix(low, "http://")
 		}
 		n++
 		host, path, _ := strings.Cut(rest, "/")

@@ -108,7 +108,7 @@ func tokens(s string, out []string) []string {
 		case strings.HasPrefix(field, "@") && len(field) > 1:
 			out = append(out, tokUser)
 			continue
-		case strings.HasPrefix(low, "http://") || strings.HasPrefix(low, "https://") || strings.HasPrefix(low, "www.") || isDomain(low):
+		case isLink(low):
 			out = append(out, tokURL)
 			continue
 		case strings.HasPrefix(field, "#") && len(field) > 1:
@@ -183,6 +183,12 @@ func tokens(s string, out []string) []string {
 		flush()
 	}
 	return out
+}
+
+// isLink reports whether a lower-cased word is a link: with a scheme,
+// www., or a bare domain.
+func isLink(low string) bool {
+	return strings.HasPrefix(low, "http://") || strings.HasPrefix(low, "https://") || strings.HasPrefix(low, "www.") || isDomain(low)
 }
 
 // isDomain reports whether a word is a bare domain such as example.org
